@@ -1,0 +1,6 @@
+import Hummingbird
+import JWTKit
+import Graphiti
+import PostgresNIO
+import ArgumentParser
+print("hi")
