@@ -1,0 +1,113 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import Outbound
+import PostgresNIO
+import Resolvers
+import ServiceLifecycle
+
+/// The one assembly of the application, used by `messagerie serve` and by every test: settings
+/// in, a runnable application with all its long-lived services out.
+func buildApplication(settings: Settings, logger: Logger) async throws -> some ApplicationProtocol {
+    var services: [any Service] = []
+    var settings = settings
+    let endpoint: DatabaseEndpoint
+    switch settings.database {
+    case .external(let configured):
+        endpoint = configured
+    case .embedded:
+        let postgres = EmbeddedPostgres(dataDirectory: settings.dataDirectory + "/postgres", logger: logger)
+        endpoint = try await postgres.start()
+        services.append(EmbeddedPostgresService(postgres: postgres, logger: logger))
+        logger.notice("using the embedded PostgreSQL cluster", metadata: ["data": "\(settings.dataDirectory)/postgres", "port": "\(endpoint.port)"])
+        if settings.jwtSecret == nil, settings.jwtES256KeyFile == nil {
+            settings.jwtSecret = try LocalSecrets(directory: settings.dataDirectory).value(named: "jwt-secret", logger: logger)
+        }
+    }
+
+    let db = PostgresClient(configuration: .init(endpoint), backgroundLogger: logger)
+    services.append(db)
+
+    let tokenKey: AccessTokens.Key
+    let secretMaterial: String
+    if let file = settings.jwtES256KeyFile {
+        guard let pem = FileManager.default.contents(atPath: file).flatMap({ String(data: $0, encoding: .utf8) }) else {
+            throw SettingsError(name: "JWT_ES256_KEY_FILE", reason: "file not readable")
+        }
+        tokenKey = .es256(pem: pem)
+        secretMaterial = settings.jwtSecret ?? pem
+    } else if let secret = settings.jwtSecret {
+        tokenKey = .hs256(secret: secret)
+        secretMaterial = secret
+    } else {
+        throw SettingsError(name: "JWT_SECRET", reason: "required")
+    }
+    let tokens: AccessTokens
+    do {
+        tokens = try await AccessTokens(key: tokenKey, lifetime: TimeInterval(settings.accessTokenLifetimeSeconds))
+    } catch {
+        throw SettingsError(name: "JWT_ES256_KEY_FILE", reason: "not a valid ES256 private key in PEM form")
+    }
+
+    let sender: any OTPSender = switch settings.otpProvider {
+    case .console:
+        ConsoleOTPSender(logger: logger)
+    case .termii:
+        TermiiSender(
+            httpClient: .shared, baseURL: settings.termiiBaseURL, apiKey: settings.termiiAPIKey ?? "",
+            senderID: settings.termiiSenderID, channel: settings.termiiChannel, logger: logger)
+    }
+
+    let domain = DomainServices(
+        auth: AuthService(
+            db: db, logger: logger, sender: sender, issuer: tokens,
+            codeKey: DerivedKeys.otpKey(from: secretMaterial), policy: settings.auth),
+        users: UserService(db: db, logger: logger))
+
+    let migrator = try Migrator(directory: MigrationsLocation.resolve(settings.migrationsDirectory))
+    let engine = try GraphQLEngine(
+        limits: GraphQLLimits(maxDepth: settings.maxQueryDepth, maxCost: settings.maxQueryCost, introspection: settings.introspection),
+        logger: logger)
+
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: LogRequestsMiddleware(.info))
+    router.add(middleware: RequestIDMiddleware())
+    HealthController(db: db, migrator: migrator, logger: logger).addRoutes(to: router)
+    GraphQLHTTPController(engine: engine, services: domain, tokens: tokens, maxBodyBytes: settings.maxRequestBytes)
+        .addRoutes(to: router)
+
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "messagerie"),
+        services: services,
+        logger: logger)
+    if settings.migrateOnStart {
+        app.beforeServerStarts {
+            let applied = try await migrator.apply(db, logger: logger)
+            logger.info("database schema is current", metadata: ["applied": "\(applied.count)"])
+        }
+    }
+    return app
+}
+
+extension PostgresClient.Configuration {
+    init(_ endpoint: DatabaseEndpoint) {
+        self.init(
+            host: endpoint.host, port: endpoint.port, username: endpoint.username, password: endpoint.password,
+            database: endpoint.database, tls: .disable)
+    }
+}
+
+/// Where the numbered SQL files are: a setting, the working directory, or the source checkout
+/// this binary was built from.
+enum MigrationsLocation {
+    static func resolve(_ configured: String?) -> String {
+        if let configured { return configured }
+        let fm = FileManager.default
+        if fm.fileExists(atPath: "migrations") { return fm.currentDirectoryPath + "/migrations" }
+        let sourceRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        return sourceRoot.appendingPathComponent("migrations").path
+    }
+}

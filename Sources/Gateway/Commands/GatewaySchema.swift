@@ -1,0 +1,5 @@
+import Schema
+
+enum GatewaySchema {
+    static func printed() throws -> String { try MessagerieSchema.printed() }
+}

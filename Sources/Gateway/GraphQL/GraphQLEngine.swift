@@ -1,0 +1,145 @@
+import Foundation
+import Graphiti
+import GraphQL
+import Logging
+import NIOConcurrencyHelpers
+import Resolvers
+import Schema
+
+/// A parsed document that passed validation, kept so that a repeated request skips both steps.
+struct PreparedDocument: Sendable {
+    let document: Document
+    let operations: [OperationDefinition]
+    let fragments: [String: FragmentDefinition]
+
+    func operation(named name: String?) -> OperationDefinition? {
+        if let name { return operations.first { $0.name?.value == name } }
+        return operations.count == 1 ? operations[0] : nil
+    }
+}
+
+extension Document: @retroactive @unchecked Sendable {}
+extension OperationDefinition: @retroactive @unchecked Sendable {}
+extension FragmentDefinition: @retroactive @unchecked Sendable {}
+
+/// Why a request never reached execution. Each is a "request error" of the GraphQL-over-HTTP
+/// specification: the client must change the request.
+enum RequestFailure: Error {
+    case syntax([GraphQLError])
+    case invalid([GraphQLError])
+}
+
+struct GraphQLLimits: Sendable {
+    var maxDepth = 12
+    var maxCost = 5000
+    var introspection = true
+    var cacheSize = 512
+}
+
+/// Parses, validates, limits and executes operations against the typed schema.
+final class GraphQLEngine: Sendable {
+    let schema: Graphiti.Schema<RootResolver, OperationContext>
+    let resolver = RootResolver()
+    let limits: GraphQLLimits
+    let logger: Logger
+    private let cache = NIOLockedValueBox([String: PreparedDocument]())
+    private let rules: [@Sendable (ValidationContext) -> Visitor]
+
+    init(limits: GraphQLLimits, logger: Logger) throws {
+        schema = try MessagerieSchema.build()
+        self.limits = limits
+        self.logger = logger
+        rules = GraphQL.specifiedRules + (limits.introspection ? [] : [NoSchemaIntrospectionCustomRule])
+    }
+
+    func prepare(_ query: String) throws(RequestFailure) -> PreparedDocument {
+        if let cached = cache.withLockedValue({ $0[query] }) { return cached }
+        let document: Document
+        do {
+            document = try parse(source: Source(body: query, name: "GraphQL request"))
+        } catch let error as GraphQLError {
+            throw .syntax([error])
+        } catch {
+            throw .syntax([GraphQLError(message: "Syntax Error: \(error)")])
+        }
+        var errors = validate(schema: schema.schema, ast: document, rules: rules)
+        errors += DocumentRules.singleRootFieldSubscriptions(document)
+        errors += DocumentRules.overlappingFields(document)
+        let prepared = PreparedDocument(
+            document: document, operations: DocumentRules.operations(of: document),
+            fragments: DocumentRules.fragments(of: document))
+        for operation in prepared.operations {
+            let depth = DocumentRules.depth(of: operation, fragments: prepared.fragments)
+            if depth > limits.maxDepth {
+                errors.append(GraphQLError(
+                    message: "Query is nested \(depth) levels deep; the limit is \(limits.maxDepth)", nodes: [operation],
+                    extensions: ["code": "QUERY_TOO_DEEP"]))
+            }
+        }
+        guard errors.isEmpty else { throw .invalid(errors) }
+        cache.withLockedValue { cache in
+            if cache.count >= limits.cacheSize { cache.removeAll(keepingCapacity: true) }
+            cache[query] = prepared
+        }
+        return prepared
+    }
+
+    /// Checks the cost (it depends on variables) then executes.
+    func execute(
+        _ prepared: PreparedDocument, operation: OperationDefinition, variables: [String: Map], context: OperationContext
+    ) async throws(RequestFailure) -> GraphQLResult {
+        let cost = DocumentRules.cost(of: operation, fragments: prepared.fragments, variables: variables)
+        if cost > limits.maxCost {
+            throw .invalid([GraphQLError(
+                message: "Query cost \(cost) exceeds the limit of \(limits.maxCost); ask for smaller pages or fewer fields",
+                nodes: [operation], extensions: ["code": "QUERY_TOO_COSTLY"])])
+        }
+        let result: GraphQLResult
+        do {
+            result = try await GraphQL.execute(
+                schema: schema.schema, documentAST: prepared.document, rootValue: resolver, context: context,
+                variableValues: variables, operationName: operation.name?.value)
+        } catch {
+            result = GraphQLResult(errors: [GraphQLError(error)])
+        }
+        return GraphQLResult(data: result.data, errors: result.errors.map(shape))
+    }
+
+    /// Public form of an error: domain errors keep their text and code; anything unexpected is
+    /// logged and answered as `INTERNAL` without internals.
+    func shape(_ error: GraphQLError) -> GraphQLError {
+        var extensions = error.extensions
+        let message: String
+        switch error.originalError {
+        case let domain as DomainError:
+            message = domain.publicMessage
+            extensions["code"] = .string(domain.code)
+            if case .rateLimited(_, let seconds) = domain { extensions["retryAfterSeconds"] = .number(Number(seconds)) }
+            if case .badUserInput(_, let field?) = domain { extensions["field"] = .string(field) }
+            if case .internal(let detail) = domain { logger.error("internal error", metadata: ["detail": "\(detail)"]) }
+        case let decoding as DecodingError:
+            message = "Invalid argument: \(Self.describe(decoding))"
+            extensions["code"] = "BAD_USER_INPUT"
+        case .some(let other):
+            logger.error("unexpected resolver error", metadata: ["error": "\(String(reflecting: other))"])
+            message = "Internal server error"
+            extensions["code"] = "INTERNAL"
+        case nil:
+            message = error.message
+            if extensions["code"] == nil { extensions["code"] = "BAD_USER_INPUT" }
+        }
+        return GraphQLError(message: message, locations: error.locations, path: error.path, extensions: extensions)
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .dataCorrupted(let context), .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context):
+            let path = context.codingPath.map(\.stringValue).filter { !$0.isEmpty }.joined(separator: ".")
+            return path.isEmpty ? "malformed value" : "\(path) is malformed"
+        @unknown default:
+            return "malformed value"
+        }
+    }
+
+    func requestErrors(_ errors: [GraphQLError]) -> [GraphQLError] { errors.map(shape) }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import Logging
+import Resolvers
+
+/// A setting that stops start-up. Its text names the setting and never echoes a secret value.
+struct SettingsError: Error, CustomStringConvertible, Equatable {
+    let name: String
+    let reason: String
+    var description: String { "invalid setting \(name): \(reason)" }
+}
+
+/// Every setting the gateway reads. Only the gateway reads configuration; everything else is
+/// handed what it needs.
+struct Settings: Sendable {
+    enum Database: Sendable, Equatable {
+        case external(DatabaseEndpoint)
+        /// No database configured: a private cluster in the data folder.
+        case embedded
+    }
+
+    enum OTPProvider: String, Sendable { case termii, console }
+
+    var host = "127.0.0.1"
+    var port = 4001
+    var database = Database.embedded
+    var dataDirectory = ".messagerie"
+    var jwtSecret: String?
+    var jwtES256KeyFile: String?
+    var accessTokenLifetimeSeconds = 900
+    var otpProvider: OTPProvider = .console
+    var termiiAPIKey: String?
+    var termiiBaseURL = "https://api.ng.termii.com"
+    var termiiSenderID = "Messagerie"
+    var termiiChannel = "generic"
+    var uploadsDirectory = "uploads"
+    var logLevel = Logger.Level.info
+    var migrateOnStart = true
+    var migrationsDirectory: String?
+    var introspection = true
+    var maxQueryDepth = 12
+    var maxQueryCost = 5000
+    var maxRequestBytes = 1 << 20
+    var auth = AuthPolicy()
+
+    static func load(environment: [String: String] = ProcessInfo.processInfo.environment, dotEnvPath: String = ".env")
+        throws(SettingsError) -> Settings
+    {
+        try Settings(values: DotEnv.merged(environment: environment, file: dotEnvPath))
+    }
+
+    init() {}
+
+    init(values env: [String: String]) throws(SettingsError) {
+        var reader = Reader(values: env)
+        host = reader.string("HOST") ?? host
+        port = try reader.int("PORT", in: 0...65535) ?? port
+        dataDirectory = reader.string("DATA_DIR") ?? dataDirectory
+        database = try Self.database(&reader)
+        jwtSecret = reader.string("JWT_SECRET")
+        jwtES256KeyFile = reader.string("JWT_ES256_KEY_FILE")
+        if let secret = jwtSecret, secret.utf8.count < 32 {
+            throw SettingsError(name: "JWT_SECRET", reason: "must be at least 32 characters long")
+        }
+        if case .external = database, jwtSecret == nil, jwtES256KeyFile == nil {
+            throw SettingsError(name: "JWT_SECRET", reason: "required when a database is configured (or set JWT_ES256_KEY_FILE)")
+        }
+        accessTokenLifetimeSeconds = try reader.int("ACCESS_TOKEN_TTL_SECONDS", in: 30...86400) ?? accessTokenLifetimeSeconds
+        let providerDefault: OTPProvider = database == .embedded ? .console : .termii
+        if let raw = reader.string("OTP_PROVIDER") {
+            guard let provider = OTPProvider(rawValue: raw.lowercased()) else {
+                throw SettingsError(name: "OTP_PROVIDER", reason: "must be termii or console")
+            }
+            otpProvider = provider
+        } else {
+            otpProvider = providerDefault
+        }
+        termiiAPIKey = reader.string("TERMII_API_KEY")
+        termiiBaseURL = reader.string("TERMII_BASE_URL") ?? termiiBaseURL
+        termiiSenderID = reader.string("TERMII_SENDER_ID") ?? termiiSenderID
+        termiiChannel = reader.string("TERMII_CHANNEL") ?? termiiChannel
+        if otpProvider == .termii {
+            guard termiiAPIKey != nil else {
+                throw SettingsError(name: "TERMII_API_KEY", reason: "required when OTP_PROVIDER is termii")
+            }
+            guard let url = URL(string: termiiBaseURL), url.scheme == "https" || url.scheme == "http", url.host != nil else {
+                throw SettingsError(name: "TERMII_BASE_URL", reason: "must be an http(s) URL")
+            }
+        }
+        uploadsDirectory = reader.string("UPLOADS_DIR") ?? uploadsDirectory
+        if let level = reader.string("LOG_LEVEL") {
+            guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
+                throw SettingsError(name: "LOG_LEVEL", reason: "must be one of trace, debug, info, notice, warning, error, critical")
+            }
+            logLevel = parsed
+        }
+        migrateOnStart = try reader.bool("MIGRATE_ON_START") ?? migrateOnStart
+        migrationsDirectory = reader.string("MIGRATIONS_DIR")
+        introspection = try reader.bool("GRAPHQL_INTROSPECTION") ?? introspection
+        maxQueryDepth = try reader.int("GRAPHQL_MAX_DEPTH", in: 2...100) ?? maxQueryDepth
+        maxQueryCost = try reader.int("GRAPHQL_MAX_COST", in: 10...1_000_000) ?? maxQueryCost
+        maxRequestBytes = try reader.int("MAX_REQUEST_BYTES", in: 1024...(64 << 20)) ?? maxRequestBytes
+        auth.codeLifetimeSeconds = try reader.int("OTP_TTL_SECONDS", in: 30...3600) ?? auth.codeLifetimeSeconds
+        auth.maxWrongAttempts = try reader.int("OTP_MAX_ATTEMPTS", in: 1...20) ?? auth.maxWrongAttempts
+        auth.resendCooldownSeconds = try reader.int("OTP_RESEND_COOLDOWN_SECONDS", in: 0...3600) ?? auth.resendCooldownSeconds
+        auth.maxCodesPerPhonePerHour = try reader.int("OTP_MAX_PER_PHONE_PER_HOUR", in: 1...1000) ?? auth.maxCodesPerPhonePerHour
+        auth.maxCodesPerIPPerHour = try reader.int("OTP_MAX_PER_IP_PER_HOUR", in: 1...100_000) ?? auth.maxCodesPerIPPerHour
+        auth.refreshLifetimeSeconds = try reader.int("REFRESH_TOKEN_TTL_SECONDS", in: 3600...(400 * 86400)) ?? auth.refreshLifetimeSeconds
+        if let code = reader.string("DEFAULT_COUNTRY_CODE") {
+            let digits = code.hasPrefix("+") ? String(code.dropFirst()) : code
+            guard (1...3).contains(digits.count), digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) else {
+                throw SettingsError(name: "DEFAULT_COUNTRY_CODE", reason: "must be a country calling code such as 234")
+            }
+            auth.defaultCountryCallingCode = digits
+        }
+    }
+
+    /// `DATABASE_URL` wins; otherwise the original README's `DB_*` names; otherwise embedded.
+    private static func database(_ reader: inout Reader) throws(SettingsError) -> Database {
+        if let url = reader.string("DATABASE_URL") {
+            guard let endpoint = DatabaseURL.parse(url) else {
+                throw SettingsError(name: "DATABASE_URL", reason: "must look like postgres://user:password@host:5432/name")
+            }
+            return .external(endpoint)
+        }
+        guard let host = reader.string("DB_HOST") else { return .embedded }
+        let port = try reader.int("DB_PORT", in: 1...65535) ?? 5432
+        guard let user = reader.string("DB_USER") else {
+            throw SettingsError(name: "DB_USER", reason: "required when DB_HOST is set")
+        }
+        guard let name = reader.string("DB_NAME") else {
+            throw SettingsError(name: "DB_NAME", reason: "required when DB_HOST is set")
+        }
+        return .external(DatabaseEndpoint(host: host, port: port, username: user, password: reader.string("DB_PASSWORD"), database: name))
+    }
+}
+
+/// Typed reads with errors that name the setting and never quote its value.
+private struct Reader {
+    let values: [String: String]
+
+    func string(_ name: String) -> String? {
+        guard let value = values[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        return value
+    }
+
+    func int(_ name: String, in range: ClosedRange<Int>) throws(SettingsError) -> Int? {
+        guard let raw = string(name) else { return nil }
+        guard let value = Int(raw), range.contains(value) else {
+            throw SettingsError(name: name, reason: "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    func bool(_ name: String) throws(SettingsError) -> Bool? {
+        guard let raw = string(name)?.lowercased() else { return nil }
+        switch raw {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw SettingsError(name: name, reason: "must be true or false")
+        }
+    }
+}
+
+enum DatabaseURL {
+    static func parse(_ text: String) -> DatabaseEndpoint? {
+        guard let components = URLComponents(string: text),
+              ["postgres", "postgresql"].contains(components.scheme ?? ""),
+              let host = components.host, !host.isEmpty,
+              let user = components.user, !user.isEmpty
+        else { return nil }
+        let name = String(components.path.drop(while: { $0 == "/" }))
+        return DatabaseEndpoint(
+            host: host, port: components.port ?? 5432, username: user.removingPercentEncoding ?? user,
+            password: components.password?.removingPercentEncoding, database: name.isEmpty ? user : name)
+    }
+}

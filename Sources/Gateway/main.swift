@@ -1,6 +1,0 @@
-import Hummingbird
-import JWTKit
-import Graphiti
-import PostgresNIO
-import ArgumentParser
-print("hi")

@@ -1,0 +1,82 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+public struct User: Sendable, Equatable {
+    public let id: UUID
+    public let phone: String
+    public let displayName: String?
+    public let avatarAttachmentId: UUID?
+    public let isOperator: Bool
+    public let lastSeenAt: Date?
+    public let createdAt: Date
+
+    static let columns = "id, phone, display_name, avatar_attachment_id, is_operator, last_seen_at, created_at"
+
+    init(row: PostgresRow) throws {
+        (id, phone, displayName, avatarAttachmentId, isOperator, lastSeenAt, createdAt) = try row.decode(
+            (UUID, String, String?, UUID?, Bool, Date?, Date).self)
+    }
+}
+
+/// Profiles: reading people and changing one's own.
+public struct UserService: Sendable {
+    let db: PostgresClient
+    let logger: Logger
+
+    public init(db: PostgresClient, logger: Logger) {
+        self.db = db
+        self.logger = logger
+    }
+
+    public func user(id: UUID) async throws -> User? {
+        try await users(ids: [id]).first
+    }
+
+    /// One query for many ids: what the per-request loader batches into.
+    public func users(ids: [UUID]) async throws -> [User] {
+        guard !ids.isEmpty else { return [] }
+        let rows = try await db.query(
+            "SELECT \(unescaped: User.columns) FROM users WHERE id = ANY(\(ids))", logger: logger)
+        var result: [User] = []
+        for try await row in rows { result.append(try User(row: row)) }
+        return result
+    }
+
+    public func user(phone: PhoneNumber) async throws -> User? {
+        let rows = try await db.query(
+            "SELECT \(unescaped: User.columns) FROM users WHERE phone = \(phone.e164)", logger: logger)
+        for try await row in rows { return try User(row: row) }
+        return nil
+    }
+
+    public func requireUser(id: UUID) async throws -> User {
+        guard let user = try await user(id: id) else { throw DomainError.notFound("User not found") }
+        return user
+    }
+
+    public func updateProfile(viewer: Viewer, displayName: String?) async throws -> User {
+        var name = displayName
+        if let given = displayName {
+            name = try Self.validDisplayName(given)
+        }
+        let rows = try await db.query("""
+            UPDATE users SET display_name = COALESCE(\(name), display_name), updated_at = now()
+            WHERE id = \(viewer.userId) RETURNING \(unescaped: User.columns)
+            """, logger: logger)
+        for try await row in rows { return try User(row: row) }
+        throw DomainError.notFound("User not found")
+    }
+
+    /// Names are shown to other people: trimmed, 1–64 characters, no control characters.
+    public static func validDisplayName(_ raw: String) throws(DomainError) -> String {
+        let name = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty, name.count <= 64 else {
+            throw .badUserInput("displayName must be 1 to 64 characters", field: "displayName")
+        }
+        guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw .badUserInput("displayName must not contain control characters", field: "displayName")
+        }
+        return name
+    }
+}

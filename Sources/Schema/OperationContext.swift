@@ -1,0 +1,28 @@
+import Foundation
+import Resolvers
+
+/// What every resolver of one GraphQL operation shares: the services, who is asking, and the
+/// per-operation loaders that batch database reads.
+public final class OperationContext: Sendable {
+    public let services: DomainServices
+    public let viewer: Viewer?
+    public let clientIP: String?
+    public let userAgent: String?
+    /// Why a presented token was refused, so the operations that need one say exactly that.
+    public let authError: DomainError?
+
+    public init(services: DomainServices, viewer: Viewer?, authError: DomainError? = nil, clientIP: String?, userAgent: String?) {
+        self.services = services
+        self.viewer = viewer
+        self.authError = authError
+        self.clientIP = clientIP
+        self.userAgent = userAgent
+    }
+
+    /// Everything but sign-in needs a viewer; this is the one place that says so.
+    public func requireViewer() throws(DomainError) -> Viewer {
+        if let authError { throw authError }
+        guard let viewer else { throw .unauthenticated("Sign in first: this operation needs an access token") }
+        return viewer
+    }
+}

@@ -1,0 +1,28 @@
+import Foundation
+import Graphiti
+import Resolvers
+
+extension User {
+    /// A phone number is personal: only its owner sees it.
+    func visiblePhone(context: OperationContext, arguments: NoArguments) -> String? {
+        context.viewer?.userId == id ? phone : nil
+    }
+
+    func avatarURL(context: OperationContext, arguments: NoArguments) -> String? {
+        avatarAttachmentId.map { "/api/files/\($0.uuidString.lowercased())" }
+    }
+}
+
+enum UserType {
+    static var type: Graphiti.`Type`<RootResolver, OperationContext, User> {
+        Type(User.self, as: "User") {
+            Field("id", at: \.id)
+            Field("phone", at: User.visiblePhone)
+                .description("Visible to its owner only.")
+            Field("displayName", at: \.displayName)
+            Field("avatarUrl", at: User.avatarURL)
+            Field("lastSeenAt", at: \.lastSeenAt)
+            Field("createdAt", at: \.createdAt)
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Runs a Python file with the virtual environment that `scripts/test.sh` prepares (real client
+/// libraries such as `gql` and `python-socketio` talking to the server under test). `script` is a
+/// path, relative to the package root unless absolute; the working directory is the package root.
+func runPython(
+    script: String, args: [String] = [], env: [String: String] = [:], timeout: Duration = .seconds(120)
+) async throws -> (status: Int32, stdout: String, stderr: String) {
+    let path = script.hasPrefix("/") ? script : PythonEnvironment.packageRoot + "/" + script
+    guard FileManager.default.fileExists(atPath: path) else {
+        throw PythonError("Python script not found: \(path)")
+    }
+    return try await PythonEnvironment.run([path] + args, env: env, timeout: timeout)
+}
+
+/// The same for a short program given as text, for checks too small to deserve a file.
+func runPython(
+    code: String, args: [String] = [], env: [String: String] = [:], timeout: Duration = .seconds(120)
+) async throws -> (status: Int32, stdout: String, stderr: String) {
+    try await PythonEnvironment.run(["-c", code] + args, env: env, timeout: timeout)
+}
+
+struct PythonError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+enum PythonEnvironment {
+    /// Tests/MessagerieTests/Support/Python.swift is four levels below the package root.
+    static let packageRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<4 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    static func interpreter() throws -> String {
+        let files = FileManager.default
+        if let configured = ProcessInfo.processInfo.environment["MESSAGERIE_TEST_PYTHON"], !configured.isEmpty {
+            guard files.isExecutableFile(atPath: configured) else {
+                throw PythonError("MESSAGERIE_TEST_PYTHON=\(configured) is not an executable file; run the tests with scripts/test.sh, which creates the test virtual environment")
+            }
+            return configured
+        }
+        let fallback = packageRoot + "/.build/test-venv/bin/python"
+        guard files.isExecutableFile(atPath: fallback) else {
+            throw PythonError("no Python for the tests: MESSAGERIE_TEST_PYTHON is not set and \(fallback) does not exist; run the tests with scripts/test.sh, which creates it")
+        }
+        return fallback
+    }
+
+    static func run(
+        _ arguments: [String], env: [String: String], timeout: Duration
+    ) async throws -> (status: Int32, stdout: String, stderr: String) {
+        let python = try interpreter()
+        return try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try runBlocking(python, arguments, env: env, timeout: timeout) })
+            }
+        }
+    }
+
+    /// Blocks a dispatch thread, not one of Swift concurrency's: a script may take a while.
+    private static func runBlocking(
+        _ python: String, _ arguments: [String], env: [String: String], timeout: Duration
+    ) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: packageRoot)
+        process.environment = ProcessInfo.processInfo.environment.merging(env) { _, given in given }
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+
+        let timedOut = Flag()
+        let pid = process.processIdentifier
+        let killer = DispatchWorkItem {
+            timedOut.set()
+            kill(pid, SIGTERM)
+            // A script stuck in a blocking call may not honour SIGTERM.
+            DispatchQueue.global().asyncAfter(deadline: .now() + 5) { kill(pid, SIGKILL) }
+        }
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: killer)
+
+        // Both pipes at once, or a script filling one while we wait on the other would hang.
+        let errors = Collected()
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) { errors.data = stderr.fileHandleForReading.readDataToEndOfFile() }
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        killer.cancel()
+
+        let result = (
+            status: process.terminationStatus,
+            stdout: String(decoding: output, as: UTF8.self),
+            stderr: String(decoding: errors.data, as: UTF8.self)
+        )
+        if timedOut.isSet {
+            throw PythonError("python \(arguments.joined(separator: " ")) timed out after \(timeout)\n--- stdout\n\(result.stdout)\n--- stderr\n\(result.stderr)")
+        }
+        return result
+    }
+
+    private final class Collected: @unchecked Sendable {
+        var data = Data()
+    }
+
+    private final class Flag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = false
+        var isSet: Bool { lock.withLock { value } }
+        func set() { lock.withLock { value = true } }
+    }
+}
