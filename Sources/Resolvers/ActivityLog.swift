@@ -9,6 +9,14 @@ public enum ActivityKind: String, Sendable, CaseIterable {
     case signOut = "sign_out"
     case refreshReuse = "refresh_token_reuse"
     case profileUpdated = "profile_updated"
+    case messageDeleted = "message_deleted"
+    case groupCreated = "group_created"
+    case groupUpdated = "group_updated"
+    case membersAdded = "members_added"
+    case memberRemoved = "member_removed"
+    case memberLeft = "member_left"
+    case roleChanged = "role_changed"
+    case keyRotation = "key_rotation"
 }
 
 public struct ActivityLog: Sendable {

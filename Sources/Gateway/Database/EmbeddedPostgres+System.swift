@@ -9,6 +9,10 @@ import Darwin
 extension EmbeddedPostgres {
     /// The PostgreSQL tools report problems on stdout or stderr indifferently, so both are kept
     /// together, in order, for the error messages.
+    ///
+    /// Not Foundation's `Process`: on Linux it hands every child a socket and deems the child
+    /// running until that socket closes, and `pg_ctl start` leaves the server holding it, so
+    /// `waitUntilExit()` never returns. Here the child inherits nothing but stdin/stdout/stderr.
     enum Subprocess {
         struct Outcome: Sendable {
             var status: Int32
@@ -25,23 +29,67 @@ extension EmbeddedPostgres {
         }
 
         static func runBlocking(_ arguments: [String], in directory: String) throws -> Outcome {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try resolve(arguments[0]))
-            process.arguments = Array(arguments.dropFirst())
-            process.currentDirectoryURL = URL(fileURLWithPath: directory)
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            process.standardInput = FileHandle.nullDevice
-            do {
-                try process.run()
-            } catch {
-                throw EmbeddedPostgresError("could not run \(arguments.joined(separator: " ")): \(error)")
+            let command = arguments.joined(separator: " ")
+            // posix_spawn has no portable "change directory" action; the shell does it, then
+            // becomes the command.
+            let argv = ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory, try resolve(arguments[0])] + arguments.dropFirst()
+            var fds: [Int32] = [-1, -1]
+            guard pipe(&fds) == 0 else { throw EmbeddedPostgresError("pipe() failed for \(command): \(String(cString: strerror(errno)))") }
+            let (readEnd, writeEnd) = (fds[0], fds[1])
+            _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
+            defer { close(readEnd) }
+
+            #if canImport(Darwin)
+            var actions: posix_spawn_file_actions_t? = nil
+            var attributes: posix_spawnattr_t? = nil
+            #else
+            var actions = posix_spawn_file_actions_t()
+            var attributes = posix_spawnattr_t()
+            #endif
+            posix_spawn_file_actions_init(&actions)
+            posix_spawnattr_init(&attributes)
+            defer {
+                posix_spawn_file_actions_destroy(&actions)
+                posix_spawnattr_destroy(&attributes)
             }
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            let output = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            return Outcome(status: process.terminationStatus, output: output)
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
+            posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
+            #if canImport(Darwin)
+            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_CLOEXEC_DEFAULT))
+            #else
+            // Everything else stays behind, even descriptors opened without O_CLOEXEC.
+            let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+            for fd in open.compactMap({ Int32($0) }) where fd > 2 {
+                posix_spawn_file_actions_addclose(&actions, fd)
+            }
+            #endif
+
+            let cArguments = argv.map { strdup($0) } + [nil]
+            let environment = ProcessInfo.processInfo.environment.map { strdup("\($0)=\($1)") } + [nil]
+            defer { (cArguments + environment).forEach { free($0) } }
+            var pid = pid_t()
+            let spawned = posix_spawn(&pid, argv[0], &actions, &attributes, cArguments, environment)
+            close(writeEnd)
+            guard spawned == 0 else {
+                throw EmbeddedPostgresError("could not run \(command): \(String(cString: strerror(spawned)))")
+            }
+
+            var output = Data()
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = read(readEnd, &buffer, buffer.count)
+                if count > 0 {
+                    output.append(contentsOf: buffer[0..<count])
+                } else if count == 0 || errno != EINTR {
+                    break
+                }
+            }
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+            let signal = status & 0x7F
+            let text = String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            return Outcome(status: signal == 0 ? (status >> 8) & 0xFF : 128 + signal, output: text)
         }
 
         /// `runuser`, `useradd` and `chown` live in sbin folders that are often missing from PATH.

@@ -120,8 +120,8 @@ public struct AuthService: Sendable {
                        EXTRACT(EPOCH FROM created_at + make_interval(secs => \(policy.resendCooldownSeconds)) - now())::float8
                 FROM otp_challenges WHERE phone = \(phone) ORDER BY created_at DESC LIMIT 1 FOR UPDATE
                 """, logger: logger)
-            var found: (UUID, [UInt8], Bool, Int, Bool, Double)?
-            for try await row in rows.decode((UUID, [UInt8], Bool, Int, Bool, Double).self) { found = row }
+            var found: (UUID, Data, Bool, Int, Bool, Double)?
+            for try await row in rows.decode((UUID, Data, Bool, Int, Bool, Double).self) { found = row }
             guard let (id, stored, expired, attempts, consumed, cooldownLeft) = found, !consumed else {
                 return .refused(.badUserInput("No active code for this phone; request a new one", field: "code"))
             }

@@ -17,16 +17,16 @@ enum Secrets {
             .replacingOccurrences(of: "=", with: "")
     }
 
-    static func sha256(_ text: String) -> [UInt8] {
-        Array(SHA256.hash(data: Data(text.utf8)))
+    static func sha256(_ text: String) -> Data {
+        Data(SHA256.hash(data: Data(text.utf8)))
     }
 
     /// The code is bound to its phone, so a digest copied to another row proves nothing.
-    static func codeDigest(code: String, phone: String, key: SymmetricKey) -> [UInt8] {
-        Array(HMAC<SHA256>.authenticationCode(for: Data("\(phone):\(code)".utf8), using: key))
+    static func codeDigest(code: String, phone: String, key: SymmetricKey) -> Data {
+        Data(HMAC<SHA256>.authenticationCode(for: Data("\(phone):\(code)".utf8), using: key))
     }
 
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    static func constantTimeEqual(_ a: Data, _ b: Data) -> Bool {
         guard a.count == b.count else { return false }
         var diff: UInt8 = 0
         for (x, y) in zip(a, b) { diff |= x ^ y }

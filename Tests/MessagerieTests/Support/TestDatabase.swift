@@ -71,6 +71,7 @@ actor TestDatabase {
         TestRun.cleanUp()
     }
 
+    @discardableResult
     static func withConnection<T: Sendable>(
         _ endpoint: DatabaseEndpoint, logger: Logger,
         _ body: (PostgresConnection, Logger) async throws -> T

@@ -1,0 +1,129 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Conversations as their members see them: listing, direct conversations, and the facts each
+/// list entry shows (members, last message, unread count), loaded for many at once.
+public struct ConversationService: Sendable {
+    let core: MessagingCore
+
+    public init(core: MessagingCore) { self.core = core }
+
+    static let columns = """
+        c.id, c.kind, c.title, c.created_at,
+        CASE WHEN m.left_at IS NULL THEN c.last_activity_at ELSE m.left_at END AS activity_at, m.joined_seq, m.left_seq
+        """
+
+    private func conversation(_ row: PostgresRow) throws -> Conversation {
+        let (id, kind, title, createdAt, activity, joined, left) = try row.decode(
+            (UUID, String, String?, Date, Date, Int64, Int64?).self)
+        return Conversation(
+            id: id, kind: ConversationKind(rawValue: kind) ?? .group, title: title, createdAt: createdAt,
+            lastActivityAt: activity, viewerJoinedSeq: joined, viewerLeftSeq: left)
+    }
+
+    /// The one direct conversation of a pair, created on first use. Both people join at sequence
+    /// 0, so either sees the whole history.
+    func directConversation(between a: UUID, and b: UUID, on connection: PostgresConnection) async throws -> UUID {
+        guard a != b else { throw DomainError.badUserInput("You cannot start a conversation with yourself", field: "recipientId") }
+        var exists = false
+        for try await _ in try await connection.query("SELECT 1 FROM users WHERE id = \(b)", logger: core.logger) { exists = true }
+        guard exists else { throw DomainError.notFound("Recipient not found") }
+        let key = [a, b].map { $0.uuidString.lowercased() }.sorted().joined(separator: ":")
+        let id = UUID()
+        for try await created in try await connection.query("""
+            INSERT INTO conversations (id, kind, direct_key, created_by) VALUES (\(id), 'DIRECT', \(key), \(a))
+            ON CONFLICT (direct_key) WHERE direct_key IS NOT NULL DO NOTHING RETURNING id
+            """, logger: core.logger).decode(UUID.self)
+        {
+            try await connection.query("""
+                INSERT INTO conversation_members (conversation_id, user_id, role, joined_seq)
+                VALUES (\(created), \(a), 'MEMBER', 0), (\(created), \(b), 'MEMBER', 0)
+                """, logger: core.logger)
+            return created
+        }
+        for try await existing in try await connection.query(
+            "SELECT id FROM conversations WHERE direct_key = \(key)", logger: core.logger
+        ).decode(UUID.self) {
+            return existing
+        }
+        throw DomainError.internal("direct conversation vanished")
+    }
+
+    /// Newest activity first; a former member's entry stays where they left it.
+    public func list(viewer: Viewer, first: Int?, after: String?) async throws -> Page<Conversation> {
+        let size = try PageRequest(first: first).size()
+        let afterId = try after.map { cursor throws(DomainError) in try Cursor.id(cursor, prefix: "c", field: "after") }
+        var items: [Conversation] = []
+        let rows = try await core.db.query("""
+            WITH mine AS (
+                SELECT \(unescaped: Self.columns) FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id
+                WHERE m.user_id = \(viewer.userId)
+            )
+            SELECT * FROM mine
+            WHERE \(afterId) IS NULL OR (activity_at, id) < (SELECT activity_at, id FROM mine WHERE id = \(afterId))
+            ORDER BY activity_at DESC, id DESC LIMIT \(size + 1)
+            """, logger: core.logger)
+        for try await row in rows { items.append(try conversation(row)) }
+        let more = items.count > size
+        items = Array(items.prefix(size))
+        return Page(items: items.map { (Cursor.encode("c", $0.id.uuidString), $0) }, hasNextPage: more, hasPreviousPage: afterId != nil)
+    }
+
+    public func conversation(id: UUID, viewer: Viewer) async throws -> Conversation? {
+        let rows = try await core.db.query("""
+            SELECT \(unescaped: Self.columns) FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id
+            WHERE m.user_id = \(viewer.userId) AND c.id = \(id)
+            """, logger: core.logger)
+        for try await row in rows { return try conversation(row) }
+        return nil
+    }
+
+    public func requireConversation(id: UUID, viewer: Viewer) async throws -> Conversation {
+        guard let found = try await conversation(id: id, viewer: viewer) else { throw DomainError.notFound("Conversation not found") }
+        return found
+    }
+
+    /// Current members of each conversation, oldest first.
+    public func members(conversationIds: [UUID]) async throws -> [UUID: [Member]] {
+        var result: [UUID: [Member]] = [:]
+        for try await (conversationId, userId, role, joinedAt) in try await core.db.query("""
+            SELECT conversation_id, user_id, role, joined_at FROM conversation_members
+            WHERE conversation_id = ANY(\(conversationIds)) AND left_at IS NULL ORDER BY joined_at, user_id
+            """, logger: core.logger).decode((UUID, UUID, String, Date).self)
+        {
+            result[conversationId, default: []].append(
+                Member(conversationId: conversationId, userId: userId, role: MemberRole(rawValue: role) ?? .member, joinedAt: joinedAt))
+        }
+        return result
+    }
+
+    /// The newest message each viewer may read, per conversation, in one query.
+    public func lastMessages(_ conversations: [Conversation]) async throws -> [UUID: Message] {
+        guard !conversations.isEmpty else { return [:] }
+        let ids = conversations.map(\.id)
+        let limits = conversations.map { $0.viewerLeftSeq ?? .max }
+        let messages = try await core.messages("""
+            SELECT \(unescaped: MessagingCore.messageColumns)
+            FROM unnest(\(ids)::uuid[], \(limits)::bigint[]) AS v(conversation_id, max_seq)
+            CROSS JOIN LATERAL (
+                SELECT * FROM messages x WHERE x.conversation_id = v.conversation_id AND x.seq <= v.max_seq
+                ORDER BY x.seq DESC LIMIT 1
+            ) m
+            """)
+        return Dictionary(messages.map { ($0.conversationId, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    public func unreadCounts(conversationIds: [UUID], viewer: Viewer) async throws -> [UUID: Int] {
+        var result: [UUID: Int] = [:]
+        for try await (id, count) in try await core.db.query("""
+            SELECT conversation_id, count(*) FROM message_receipts
+            WHERE user_id = \(viewer.userId) AND conversation_id = ANY(\(conversationIds)) AND read_at IS NULL
+            GROUP BY conversation_id
+            """, logger: core.logger).decode((UUID, Int).self)
+        {
+            result[id] = count
+        }
+        return result
+    }
+}

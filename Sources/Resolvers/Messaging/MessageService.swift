@@ -1,0 +1,229 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+public struct SendMessageInput: Sendable {
+    public var conversationId: UUID?
+    public var recipientId: UUID?
+    public var text: String?
+    public var attachmentIds: [UUID]
+    public var replyToId: UUID?
+    public var clientMessageId: String?
+
+    public init(conversationId: UUID? = nil, recipientId: UUID? = nil, text: String? = nil, attachmentIds: [UUID] = [],
+                replyToId: UUID? = nil, clientMessageId: String? = nil)
+    {
+        self.conversationId = conversationId
+        self.recipientId = recipientId
+        self.text = text
+        self.attachmentIds = attachmentIds
+        self.replyToId = replyToId
+        self.clientMessageId = clientMessageId
+    }
+}
+
+/// Sending, editing, deleting and reading messages.
+public struct MessageService: Sendable {
+    let core: MessagingCore
+
+    public init(core: MessagingCore) { self.core = core }
+
+    private enum SendOutcome: Sendable { case stored(Message), duplicate }
+
+    /// Idempotent per sender and `clientMessageId`: a retry returns the stored message, also
+    /// when two retries race (the unique index decides, the loser reads the winner's row).
+    public func send(_ input: SendMessageInput, viewer: Viewer) async throws -> Message {
+        guard (input.conversationId == nil) != (input.recipientId == nil) else {
+            throw DomainError.badUserInput("Give exactly one of conversationId or recipientId", field: "conversationId")
+        }
+        if !input.attachmentIds.isEmpty {
+            throw DomainError.badUserInput("Unknown attachment", field: "attachmentIds")
+        }
+        let text = try core.validText(input.text, required: true)
+        if let clientId = input.clientMessageId {
+            guard (1...128).contains(clientId.count) else {
+                throw DomainError.badUserInput("clientMessageId must be 1 to 128 characters", field: "clientMessageId")
+            }
+            if let existing = try await existing(clientMessageId: clientId, sender: viewer.userId) { return existing }
+        }
+        let core = self.core
+        let outcome: SendOutcome
+        do {
+            outcome = try await core.db.withTransaction(logger: core.logger) { connection in
+                let conversationId: UUID
+                if let recipientId = input.recipientId {
+                    conversationId = try await ConversationService(core: core).directConversation(
+                        between: viewer.userId, and: recipientId, on: connection)
+                } else {
+                    conversationId = input.conversationId!
+                }
+                let membership = try await core.activeMembership(conversationId, viewer.userId, on: connection)
+                if let replyTo = input.replyToId {
+                    var found = false
+                    for try await seq in try await connection.query(
+                        "SELECT seq FROM messages WHERE id = \(replyTo) AND conversation_id = \(conversationId)", logger: core.logger
+                    ).decode(Int64.self) {
+                        found = membership.canSee(seq: seq)
+                    }
+                    guard found else { throw DomainError.badUserInput("replyToId is not a message of this conversation", field: "replyToId") }
+                }
+                let seq = try await core.nextSeq(conversationId, on: connection)
+                let id = UUID()
+                let sealed = try text.map { try core.keyring.seal($0, context: MessagingCore.sealContext(id)) }
+                let tokens = (text.map { core.index.tokens(for: $0) } ?? []).map { ByteBuffer(bytes: $0) }
+                let rows = try await connection.query("""
+                    INSERT INTO messages (id, conversation_id, seq, sender_id, kind, body_key_id, body, reply_to_id, client_message_id, search_tokens)
+                    VALUES (\(id), \(conversationId), \(seq), \(viewer.userId), 'USER', \(sealed?.keyId), \(sealed.map { Data($0.bytes) }),
+                            \(input.replyToId), \(input.clientMessageId), \(tokens))
+                    ON CONFLICT (sender_id, client_message_id) WHERE client_message_id IS NOT NULL DO NOTHING
+                    RETURNING \(unescaped: MessagingCore.messageColumns.replacingOccurrences(of: "m.", with: "messages."))
+                    """, logger: core.logger)
+                var stored: Message?
+                for try await row in rows { stored = try core.message(from: row) }
+                guard let stored else {
+                    // A concurrent retry won; undo our sequence bump with the transaction.
+                    throw DuplicateSend()
+                }
+                try await connection.query("""
+                    INSERT INTO message_receipts (message_id, user_id, conversation_id, seq)
+                    SELECT \(id), user_id, \(conversationId), \(seq) FROM conversation_members
+                    WHERE conversation_id = \(conversationId) AND left_at IS NULL AND user_id <> \(viewer.userId)
+                    """, logger: core.logger)
+                try await connection.query("""
+                    UPDATE conversation_members SET last_read_seq = \(seq) WHERE conversation_id = \(conversationId) AND user_id = \(viewer.userId)
+                    """, logger: core.logger)
+                return .stored(stored)
+            }
+        } catch is DuplicateSend {
+            outcome = .duplicate
+        }
+        switch outcome {
+        case .stored(let message):
+            return message
+        case .duplicate:
+            guard let clientId = input.clientMessageId,
+                  let existing = try await existing(clientMessageId: clientId, sender: viewer.userId)
+            else { throw DomainError.internal("duplicate send without a stored message") }
+            return existing
+        }
+    }
+
+    private struct DuplicateSend: Error {}
+
+    private func existing(clientMessageId: String, sender: UUID) async throws -> Message? {
+        try await core.messages("""
+            SELECT \(unescaped: MessagingCore.messageColumns) FROM messages m
+            WHERE m.sender_id = \(sender) AND m.client_message_id = \(clientMessageId)
+            """).first
+    }
+
+    public func edit(id: UUID, text raw: String, viewer: Viewer) async throws -> Message {
+        guard let text = try core.validText(raw, required: true) else { throw DomainError.badUserInput("Text is required", field: "text") }
+        let core = self.core
+        return try await core.db.withTransaction(logger: core.logger) { connection in
+            let message = try await ownMessageForChange(id: id, viewer: viewer, on: connection)
+            _ = try await core.activeMembership(message.conversationId, viewer.userId, on: connection)
+            let sealed = try core.keyring.seal(text, context: MessagingCore.sealContext(id))
+            let rows = try await connection.query("""
+                UPDATE messages m SET body_key_id = \(sealed.keyId), body = \(Data(sealed.bytes)),
+                       search_tokens = \(core.index.tokens(for: text).map { ByteBuffer(bytes: $0) }), edited_at = now()
+                WHERE m.id = \(id) RETURNING \(unescaped: MessagingCore.messageColumns)
+                """, logger: core.logger)
+            for try await row in rows { return try core.message(from: row) }
+            throw DomainError.notFound("Message not found")
+        }
+    }
+
+    /// A tombstone: text gone for everyone, the row kept so order and receipts stay whole.
+    public func delete(id: UUID, viewer: Viewer) async throws -> Message {
+        let core = self.core
+        return try await core.db.withTransaction(logger: core.logger) { connection in
+            let message = try await ownMessageForChange(id: id, viewer: viewer, on: connection)
+            let rows = try await connection.query("""
+                UPDATE messages m SET body_key_id = NULL, body = NULL, search_tokens = '{}', deleted_at = now()
+                WHERE m.id = \(id) RETURNING \(unescaped: MessagingCore.messageColumns)
+                """, logger: core.logger)
+            try await connection.query("DELETE FROM message_reactions WHERE message_id = \(id)", logger: core.logger)
+            try await core.activity.append(
+                .messageDeleted, actor: viewer.userId, conversation: message.conversationId,
+                details: ["message": id.uuidString.lowercased()], on: connection)
+            for try await row in rows { return try core.message(from: row) }
+            throw DomainError.notFound("Message not found")
+        }
+    }
+
+    private func ownMessageForChange(id: UUID, viewer: Viewer, on connection: PostgresConnection) async throws -> Message {
+        guard let message = try await core.messages("""
+            SELECT \(unescaped: MessagingCore.messageColumns) FROM messages m WHERE m.id = \(id) FOR UPDATE
+            """, on: connection).first
+        else { throw DomainError.notFound("Message not found") }
+        let membership = try await core.membership(message.conversationId, viewer.userId, on: connection)
+        guard membership.canSee(seq: message.seq) else { throw DomainError.notFound("Message not found") }
+        guard message.senderId == viewer.userId else { throw DomainError.forbidden("Only the sender can change this message") }
+        guard message.deletedAt == nil else { throw DomainError.conflict("This message was deleted") }
+        return message
+    }
+
+    // MARK: Reading
+
+    /// Messages the viewer may read, by id; others are left out.
+    public func messages(ids: [UUID], viewer: Viewer) async throws -> [Message] {
+        guard !ids.isEmpty else { return [] }
+        return try await core.messages("""
+            SELECT \(unescaped: MessagingCore.messageColumns) FROM messages m
+            JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = \(viewer.userId)
+            WHERE m.id = ANY(\(ids)) AND m.seq > cm.joined_seq AND m.seq <= COALESCE(cm.left_seq, 9223372036854775807)
+            """)
+    }
+
+    public func message(id: UUID, viewer: Viewer) async throws -> Message {
+        guard let message = try await messages(ids: [id], viewer: viewer).first else { throw DomainError.notFound("Message not found") }
+        return message
+    }
+
+    /// A page in sequence order; `after`/`first` walks forward, `before`/`last` walks back.
+    public func page(conversationId: UUID, request: PageRequest, viewer: Viewer) async throws -> Page<Message> {
+        let size = try request.size()
+        let after = try request.after.map { cursor throws(DomainError) in try Cursor.seq(cursor, field: "after") }
+        let before = try request.before.map { cursor throws(DomainError) in try Cursor.seq(cursor, field: "before") }
+        let core = self.core
+        return try await core.db.withConnection { connection in
+            let membership = try await core.membership(conversationId, viewer.userId, on: connection)
+            let windowHigh = membership.leftSeq.map { $0 + 1 } ?? .max
+            let low = max(after ?? 0, membership.joinedSeq)
+            let high = min(before ?? .max, windowHigh)
+            let backwards = request.last != nil || (request.before != nil && request.first == nil)
+            var items = try await core.messages("""
+                SELECT \(unescaped: MessagingCore.messageColumns) FROM messages m
+                WHERE m.conversation_id = \(conversationId) AND m.seq > \(low) AND m.seq < \(high)
+                ORDER BY m.seq \(unescaped: backwards ? "DESC" : "ASC") LIMIT \(size + 1)
+                """, on: connection)
+            let more = items.count > size
+            items = Array(items.prefix(size))
+            if backwards { items.reverse() }
+            let hasNext: Bool
+            let hasPrevious: Bool
+            if backwards {
+                hasPrevious = more
+                let later = try await exists(conversationId, above: items.last?.seq ?? (high - 1), below: windowHigh, on: connection)
+                hasNext = request.before != nil && later
+            } else {
+                hasNext = more
+                let earlier = try await exists(conversationId, above: membership.joinedSeq, below: items.first?.seq ?? (low + 1), on: connection)
+                hasPrevious = request.after != nil && earlier
+            }
+            return Page(items: items.map { (Cursor.encode("s", String($0.seq)), $0) }, hasNextPage: hasNext, hasPreviousPage: hasPrevious)
+        }
+    }
+
+    private func exists(_ conversationId: UUID, above: Int64, below: Int64, on connection: PostgresConnection) async throws -> Bool {
+        guard above < .max - 1, below > above + 1 else { return false }
+        for try await _ in try await connection.query("""
+            SELECT 1 FROM messages WHERE conversation_id = \(conversationId) AND seq > \(above) AND seq < \(below) LIMIT 1
+            """, logger: core.logger)
+        {
+            return true
+        }
+        return false
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+public struct MessagingLimits: Sendable {
+    public var maxTextLength = 4000
+    public var maxGroupMembers = 256
+    public init() {}
+}
+
+/// What the messaging services share: the database, the keys that seal text at rest, and the
+/// membership checks every operation starts with.
+public struct MessagingCore: Sendable {
+    let db: PostgresClient
+    let logger: Logger
+    let keyring: MessageKeyring
+    let index: BlindIndex
+    let limits: MessagingLimits
+    let activity: ActivityLog
+
+    public init(db: PostgresClient, logger: Logger, keyring: MessageKeyring, index: BlindIndex, limits: MessagingLimits) {
+        self.db = db
+        self.logger = logger
+        self.keyring = keyring
+        self.index = index
+        self.limits = limits
+        self.activity = ActivityLog(logger: logger)
+    }
+
+    // MARK: Membership
+
+    struct Membership: Sendable {
+        let kind: ConversationKind
+        let role: MemberRole
+        let joinedSeq: Int64
+        let leftSeq: Int64?
+        var isActive: Bool { leftSeq == nil }
+
+        func canSee(seq: Int64) -> Bool { seq > joinedSeq && seq <= (leftSeq ?? .max) }
+    }
+
+    /// Someone who never belonged gets NOT_FOUND: the conversation's existence is not theirs to know.
+    func membership(_ conversationId: UUID, _ userId: UUID, on connection: PostgresConnection, lock: Bool = false) async throws -> Membership {
+        let rows = try await connection.query("""
+            SELECT c.kind, m.role, m.joined_seq, m.left_seq FROM conversation_members m
+            JOIN conversations c ON c.id = m.conversation_id
+            WHERE m.conversation_id = \(conversationId) AND m.user_id = \(userId)
+            \(unescaped: lock ? "FOR UPDATE OF c" : "")
+            """, logger: logger)
+        for try await (kind, role, joined, left) in rows.decode((String, String, Int64, Int64?).self) {
+            return Membership(kind: ConversationKind(rawValue: kind) ?? .group, role: MemberRole(rawValue: role) ?? .member,
+                              joinedSeq: joined, leftSeq: left)
+        }
+        throw DomainError.notFound("Conversation not found")
+    }
+
+    func activeMembership(_ conversationId: UUID, _ userId: UUID, on connection: PostgresConnection, lock: Bool = false) async throws -> Membership {
+        let membership = try await membership(conversationId, userId, on: connection, lock: lock)
+        guard membership.isActive else { throw DomainError.forbidden("You are no longer a member of this conversation") }
+        return membership
+    }
+
+    func activeMemberIds(_ conversationId: UUID, on connection: PostgresConnection) async throws -> [UUID] {
+        var ids: [UUID] = []
+        for try await id in try await connection.query("""
+            SELECT user_id FROM conversation_members WHERE conversation_id = \(conversationId) AND left_at IS NULL ORDER BY joined_at, user_id
+            """, logger: logger).decode(UUID.self)
+        {
+            ids.append(id)
+        }
+        return ids
+    }
+
+    /// The next number in the conversation's own sequence. The row lock it takes orders
+    /// concurrent sends, so sequence numbers have no gaps and no ties.
+    func nextSeq(_ conversationId: UUID, on connection: PostgresConnection) async throws -> Int64 {
+        for try await seq in try await connection.query("""
+            UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = now() WHERE id = \(conversationId) RETURNING last_seq
+            """, logger: logger).decode(Int64.self)
+        {
+            return seq
+        }
+        throw DomainError.notFound("Conversation not found")
+    }
+
+    /// A system message: the record of a group change, visible in the conversation.
+    @discardableResult
+    func appendSystemMessage(_ conversationId: UUID, event: SystemEvent, on connection: PostgresConnection) async throws -> Int64 {
+        let seq = try await nextSeq(conversationId, on: connection)
+        let json = String(decoding: try JSONEncoder().encode(event), as: UTF8.self)
+        try await connection.query("""
+            INSERT INTO messages (id, conversation_id, seq, kind, system_event) VALUES (\(UUID()), \(conversationId), \(seq), 'SYSTEM', \(json)::jsonb)
+            """, logger: logger)
+        return seq
+    }
+
+    // MARK: Messages
+
+    static let messageColumns = """
+        m.id, m.conversation_id, m.seq, m.sender_id, m.kind, m.body_key_id, m.body, m.system_event::text,
+        m.reply_to_id, m.client_message_id, m.created_at, m.edited_at, m.deleted_at
+        """
+
+    func message(from row: PostgresRow) throws -> Message {
+        let (id, conversationId, seq, senderId, kind, keyId, body, eventJSON, replyToId, clientMessageId, createdAt, editedAt, deletedAt)
+            = try row.decode((UUID, UUID, Int64, UUID?, String, String?, Data?, String?, UUID?, String?, Date, Date?, Date?).self)
+        var text: String?
+        if let keyId, let body {
+            let sealed = SealedText(keyId: keyId, bytes: Array(body))
+            text = try keyring.open(sealed, context: Self.sealContext(id)) as String
+        }
+        let event = try eventJSON.map { try JSONDecoder().decode(SystemEvent.self, from: Data($0.utf8)) }
+        return Message(
+            id: id, conversationId: conversationId, seq: seq, senderId: senderId, kind: MessageKind(rawValue: kind) ?? .user,
+            text: text, systemEvent: event, replyToId: replyToId, clientMessageId: clientMessageId,
+            createdAt: createdAt, editedAt: editedAt, deletedAt: deletedAt)
+    }
+
+    /// Bound into the ciphertext, so a body copied onto another row does not open.
+    static func sealContext(_ messageId: UUID) -> String { "message:\(messageId.uuidString.lowercased()):body" }
+
+    func messages(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [Message] {
+        var result: [Message] = []
+        for try await row in try await connection.query(query, logger: logger) { result.append(try message(from: row)) }
+        return result
+    }
+
+    func messages(_ query: PostgresQuery) async throws -> [Message] {
+        var result: [Message] = []
+        for try await row in try await db.query(query, logger: logger) { result.append(try message(from: row)) }
+        return result
+    }
+
+    func validText(_ raw: String?, required: Bool) throws(DomainError) -> String? {
+        guard let raw else {
+            if required { throw .badUserInput("A message needs text or attachments", field: "text") }
+            return nil
+        }
+        if raw.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            if required { throw .badUserInput("A message needs text or attachments", field: "text") }
+            return nil
+        }
+        guard raw.count <= limits.maxTextLength else {
+            throw .badUserInput("Text is longer than \(limits.maxTextLength) characters", field: "text")
+        }
+        return raw
+    }
+}
+
+extension PSQLError {
+    var isUniqueViolation: Bool { serverInfo?[.sqlState] == "23505" }
+}

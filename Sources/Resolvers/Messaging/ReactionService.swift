@@ -1,0 +1,68 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Emoji reactions: one of each emoji per person per message.
+public struct ReactionService: Sendable {
+    let core: MessagingCore
+
+    public init(core: MessagingCore) { self.core = core }
+
+    /// A single emoji: one grapheme cluster that renders as an emoji (flags, skin tones, ZWJ
+    /// families and keycaps included), not arbitrary text.
+    public static func validEmoji(_ raw: String) throws(DomainError) -> String {
+        let emoji = raw.trimmingCharacters(in: .whitespaces)
+        guard emoji.count == 1, emoji.utf8.count <= 64, let scalar = emoji.unicodeScalars.first else {
+            throw .badUserInput("emoji must be a single emoji", field: "emoji")
+        }
+        let scalars = emoji.unicodeScalars
+        let isEmoji = scalars.contains { $0.properties.isEmojiPresentation }
+            || (scalar.properties.isEmoji && (scalar.value > 0xFF || scalars.contains { $0.value == 0xFE0F || $0.value == 0x20E3 }))
+            || scalars.allSatisfy { (0x1F1E6...0x1F1FF).contains($0.value) }
+        guard isEmoji else { throw .badUserInput("emoji must be a single emoji", field: "emoji") }
+        return emoji
+    }
+
+    public func add(messageId: UUID, emoji raw: String, viewer: Viewer) async throws -> Message {
+        let emoji = try Self.validEmoji(raw)
+        let message = try await reactable(messageId, viewer: viewer)
+        try await core.db.query("""
+            INSERT INTO message_reactions (message_id, user_id, emoji) VALUES (\(messageId), \(viewer.userId), \(emoji))
+            ON CONFLICT DO NOTHING
+            """, logger: core.logger)
+        return message
+    }
+
+    public func remove(messageId: UUID, emoji raw: String, viewer: Viewer) async throws -> Message {
+        let emoji = try Self.validEmoji(raw)
+        let message = try await reactable(messageId, viewer: viewer)
+        try await core.db.query("""
+            DELETE FROM message_reactions WHERE message_id = \(messageId) AND user_id = \(viewer.userId) AND emoji = \(emoji)
+            """, logger: core.logger)
+        return message
+    }
+
+    private func reactable(_ messageId: UUID, viewer: Viewer) async throws -> Message {
+        let message = try await MessageService(core: core).message(id: messageId, viewer: viewer)
+        try await core.db.withConnection { connection in
+            _ = try await core.activeMembership(message.conversationId, viewer.userId, on: connection)
+        }
+        guard message.deletedAt == nil else { throw DomainError.conflict("This message was deleted") }
+        guard message.kind == .user else { throw DomainError.badUserInput("System messages take no reactions", field: "messageId") }
+        return message
+    }
+
+    /// Summaries per message, in the order each emoji was first used.
+    public func summaries(messageIds: [UUID], viewer: UUID) async throws -> [UUID: [ReactionSummary]] {
+        guard !messageIds.isEmpty else { return [:] }
+        var result: [UUID: [ReactionSummary]] = [:]
+        for try await (messageId, emoji, count, mine) in try await core.db.query("""
+            SELECT message_id, emoji, count(*), bool_or(user_id = \(viewer)) FROM message_reactions
+            WHERE message_id = ANY(\(messageIds)) GROUP BY message_id, emoji ORDER BY message_id, min(created_at), emoji
+            """, logger: core.logger).decode((UUID, String, Int, Bool).self)
+        {
+            result[messageId, default: []].append(ReactionSummary(messageId: messageId, emoji: emoji, count: count, reactedByMe: mine))
+        }
+        return result
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Delivery and read receipts. Marking is idempotent and never moves a time backwards: an
+/// existing time is kept, a read implies delivered.
+public struct ReceiptService: Sendable {
+    let core: MessagingCore
+
+    public init(core: MessagingCore) { self.core = core }
+
+    /// Marks the viewer's receipts; ids the viewer may not read are NOT_FOUND.
+    public func markDelivered(messageIds: [UUID], viewer: Viewer) async throws -> [Message] {
+        let ids = Array(Set(messageIds))
+        guard !ids.isEmpty else { return [] }
+        let messages = try await MessageService(core: core).messages(ids: ids, viewer: viewer)
+        guard messages.count == ids.count else { throw DomainError.notFound("Message not found") }
+        try await core.db.query("""
+            UPDATE message_receipts SET delivered_at = now()
+            WHERE user_id = \(viewer.userId) AND message_id = ANY(\(ids)) AND delivered_at IS NULL
+            """, logger: core.logger)
+        let order = Dictionary(uniqueKeysWithValues: messageIds.enumerated().reversed().map { ($1, $0) })
+        return messages.sorted { order[$0.id, default: 0] < order[$1.id, default: 0] }
+    }
+
+    /// Everything up to and including `upToMessageId`; returns how many receipts became read.
+    public func markRead(conversationId: UUID, upToMessageId: UUID, viewer: Viewer) async throws -> Int {
+        let core = self.core
+        return try await core.db.withTransaction(logger: core.logger) { connection in
+            let membership = try await core.membership(conversationId, viewer.userId, on: connection)
+            var target: Int64?
+            for try await seq in try await connection.query(
+                "SELECT seq FROM messages WHERE id = \(upToMessageId) AND conversation_id = \(conversationId)", logger: core.logger
+            ).decode(Int64.self) {
+                target = seq
+            }
+            guard let seq = target, membership.canSee(seq: seq) else { throw DomainError.notFound("Message not found") }
+            var count = 0
+            for try await n in try await connection.query("""
+                WITH marked AS (
+                    UPDATE message_receipts SET read_at = now(), delivered_at = COALESCE(delivered_at, now())
+                    WHERE user_id = \(viewer.userId) AND conversation_id = \(conversationId) AND seq <= \(seq) AND read_at IS NULL
+                    RETURNING 1
+                ) SELECT count(*) FROM marked
+                """, logger: core.logger).decode(Int.self)
+            {
+                count = n
+            }
+            try await connection.query("""
+                UPDATE conversation_members SET last_read_seq = GREATEST(last_read_seq, \(seq))
+                WHERE conversation_id = \(conversationId) AND user_id = \(viewer.userId)
+                """, logger: core.logger)
+            return count
+        }
+    }
+
+    /// Every recipient's receipt for each message, in one query.
+    public func receipts(messageIds: [UUID]) async throws -> [UUID: [Receipt]] {
+        guard !messageIds.isEmpty else { return [:] }
+        var result: [UUID: [Receipt]] = [:]
+        for try await (messageId, userId, delivered, read) in try await core.db.query("""
+            SELECT message_id, user_id, delivered_at, read_at FROM message_receipts
+            WHERE message_id = ANY(\(messageIds)) ORDER BY message_id, user_id
+            """, logger: core.logger).decode((UUID, UUID, Date?, Date?).self)
+        {
+            result[messageId, default: []].append(Receipt(messageId: messageId, userId: userId, deliveredAt: delivered, readAt: read))
+        }
+        return result
+    }
+
+    /// For the sender: SENT until every recipient has it, DELIVERED until every recipient read
+    /// it, then READ. For a recipient: their own receipt.
+    public static func status(of message: Message, receipts: [Receipt], viewer: UUID) -> MessageStatus {
+        if message.senderId != viewer, let mine = receipts.first(where: { $0.userId == viewer }) { return mine.status }
+        guard !receipts.isEmpty else { return .sent }
+        if receipts.contains(where: { $0.deliveredAt == nil }) { return .sent }
+        if receipts.contains(where: { $0.readAt == nil }) { return .delivered }
+        return .read
+    }
+}
