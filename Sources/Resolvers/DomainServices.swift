@@ -5,9 +5,21 @@ import PostgresNIO
 public struct DomainServices: Sendable {
     public let auth: AuthService
     public let users: UserService
+    public let conversations: ConversationService
+    public let groups: GroupService
+    public let messages: MessageService
+    public let receipts: ReceiptService
+    public let reactions: ReactionService
+    public let search: SearchService
 
-    public init(auth: AuthService, users: UserService) {
+    public init(auth: AuthService, users: UserService, messaging core: MessagingCore) {
         self.auth = auth
         self.users = users
+        conversations = ConversationService(core: core)
+        groups = GroupService(core: core)
+        messages = MessageService(core: core)
+        receipts = ReceiptService(core: core)
+        reactions = ReactionService(core: core)
+        search = SearchService(core: core)
     }
 }

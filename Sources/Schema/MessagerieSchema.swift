@@ -6,39 +6,113 @@ import Resolvers
 /// The typed schema; `schema.graphql` is printed from it.
 public enum MessagerieSchema {
     public static func build() throws -> Graphiti.Schema<RootResolver, OperationContext> {
-        try Graphiti.Schema<RootResolver, OperationContext>(coders: coders) {
-            Scalar(UUID.self, as: "ID")
-                .description("Opaque identifier.")
-            Scalar(Date.self, as: "DateTime")
-                .description("RFC 3339 timestamp in UTC.")
-            UserType.type
-            AuthTypes.otpChallenge
-            AuthTypes.authPayload
+        let types: [Graphiti.Component<RootResolver, OperationContext>] = [
+            Scalar(UUID.self, as: "ID", serialize: { value, _ in
+                guard let id = value as? UUID else { throw DomainError.internal("ID scalar given \(type(of: value))") }
+                return .string(id.uuidString.lowercased())
+            }).description("Opaque identifier."),
+            Scalar(Date.self, as: "DateTime").description("RFC 3339 timestamp in UTC."),
+            UserType.type,
+            AuthTypes.otpChallenge,
+            AuthTypes.authPayload,
+        ] + MessagingTypes.components + MessagingInputs.components
+        let components = types + [query, mutation]
+        return try Graphiti.Schema<RootResolver, OperationContext>(coders: coders) { return components }
+    }
 
-            Query {
-                Field("me", at: RootResolver.me)
-                Field("user", at: RootResolver.user) {
-                    Argument("id", at: \.id)
-                }
+    static var query: Graphiti.Component<RootResolver, OperationContext> {
+        Query {
+            Field("me", at: RootResolver.me)
+            Field("user", at: RootResolver.user) {
+                Argument("id", at: \.id)
             }
+            Field("conversations", at: RootResolver.conversations) {
+                Argument("first", at: \.first)
+                Argument("after", at: \.after)
+            }
+            Field("conversation", at: RootResolver.conversation) {
+                Argument("id", at: \.id)
+            }
+            Field("messages", at: RootResolver.messages) {
+                Argument("conversationId", at: \.conversationId)
+                Argument("first", at: \.first)
+                Argument("after", at: \.after)
+                Argument("last", at: \.last)
+                Argument("before", at: \.before)
+            }
+            Field("searchMessages", at: RootResolver.searchMessages) {
+                Argument("filter", at: \.filter)
+                Argument("first", at: \.first)
+                Argument("after", at: \.after)
+            }
+        }
+    }
 
-            Mutation {
-                Field("requestOtp", at: RootResolver.requestOtp) {
-                    Argument("phone", at: \.phone)
-                }
-                Field("verifyOtp", at: RootResolver.verifyOtp) {
-                    Argument("phone", at: \.phone)
-                    Argument("code", at: \.code)
-                    Argument("displayName", at: \.displayName)
-                }
-                Field("refreshSession", at: RootResolver.refreshSession) {
-                    Argument("refreshToken", at: \.refreshToken)
-                }
-                Field("logout", at: RootResolver.logout)
-                Field("updateProfile", at: RootResolver.updateProfile) {
-                    Argument("displayName", at: \.displayName)
-                    Argument("avatarAttachmentId", at: \.avatarAttachmentId)
-                }
+    static var mutation: Graphiti.Component<RootResolver, OperationContext> {
+        Mutation {
+            Field("requestOtp", at: RootResolver.requestOtp) {
+                Argument("phone", at: \.phone)
+            }
+            Field("verifyOtp", at: RootResolver.verifyOtp) {
+                Argument("phone", at: \.phone)
+                Argument("code", at: \.code)
+                Argument("displayName", at: \.displayName)
+            }
+            Field("refreshSession", at: RootResolver.refreshSession) {
+                Argument("refreshToken", at: \.refreshToken)
+            }
+            Field("logout", at: RootResolver.logout)
+            Field("updateProfile", at: RootResolver.updateProfile) {
+                Argument("displayName", at: \.displayName)
+                Argument("avatarAttachmentId", at: \.avatarAttachmentId)
+            }
+            Field("sendMessage", at: RootResolver.sendMessage) {
+                Argument("input", at: \.input)
+            }
+            Field("editMessage", at: RootResolver.editMessage) {
+                Argument("id", at: \.id)
+                Argument("text", at: \.text)
+            }
+            Field("deleteMessage", at: RootResolver.deleteMessage) {
+                Argument("id", at: \.id)
+            }
+            Field("markDelivered", at: RootResolver.markDelivered) {
+                Argument("messageIds", at: \.messageIds)
+            }
+            Field("markRead", at: RootResolver.markRead) {
+                Argument("conversationId", at: \.conversationId)
+                Argument("upToMessageId", at: \.upToMessageId)
+            }
+            Field("addReaction", at: RootResolver.addReaction) {
+                Argument("messageId", at: \.messageId)
+                Argument("emoji", at: \.emoji)
+            }
+            Field("removeReaction", at: RootResolver.removeReaction) {
+                Argument("messageId", at: \.messageId)
+                Argument("emoji", at: \.emoji)
+            }
+            Field("createGroup", at: RootResolver.createGroup) {
+                Argument("input", at: \.input)
+            }
+            Field("updateGroup", at: RootResolver.updateGroup) {
+                Argument("conversationId", at: \.conversationId)
+                Argument("title", at: \.title)
+            }
+            Field("addGroupMembers", at: RootResolver.addGroupMembers) {
+                Argument("conversationId", at: \.conversationId)
+                Argument("userIds", at: \.userIds)
+            }
+            Field("removeGroupMember", at: RootResolver.removeGroupMember) {
+                Argument("conversationId", at: \.conversationId)
+                Argument("userId", at: \.userId)
+            }
+            Field("setMemberRole", at: RootResolver.setMemberRole) {
+                Argument("conversationId", at: \.conversationId)
+                Argument("userId", at: \.userId)
+                Argument("role", at: \.role)
+            }
+            Field("leaveGroup", at: RootResolver.leaveGroup) {
+                Argument("conversationId", at: \.conversationId)
             }
         }
     }

@@ -10,11 +10,13 @@ public final class OperationContext: Sendable {
     public let userAgent: String?
     /// Why a presented token was refused, so the operations that need one say exactly that.
     public let authError: DomainError?
+    let loaders: Loaders
 
     public init(services: DomainServices, viewer: Viewer?, authError: DomainError? = nil, clientIP: String?, userAgent: String?) {
         self.services = services
         self.viewer = viewer
         self.authError = authError
+        self.loaders = Loaders(services: services, viewer: viewer)
         self.clientIP = clientIP
         self.userAgent = userAgent
     }

@@ -5,6 +5,10 @@ import Resolvers
 import ServiceLifecycle
 import XCTest
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @testable import Gateway
 
 /// Real clusters in throwaway folders: these tests are about the process management around
@@ -106,6 +110,47 @@ final class EmbeddedPostgresTests: XCTestCase {
         }
     }
 
+    func testATakenPortIsReplacedAndTheDataKept() async throws {
+        let folder = TestRun.scratchPath("port-taken")
+        try await withCleanup(folder) {
+            let postgres = EmbeddedPostgres(dataDirectory: folder, logger: logger, durable: false)
+            let first = try await postgres.start()
+            let logger = self.logger
+            try await withPostgresClient(first) { client in
+                try await client.query("CREATE TABLE notes (body text NOT NULL)", logger: logger)
+                try await client.query("INSERT INTO notes VALUES ('still here')", logger: logger)
+            }
+            try await postgres.stop()
+
+            let squatter = try Self.listen(on: first.port)
+            defer { close(squatter) }
+            let second = try await postgres.start()
+            XCTAssertNotEqual(second.port, first.port)
+            let body = try await withPostgresClient(second) { client in
+                try await Self.scalar(client, "SELECT body FROM notes", as: String.self, logger: logger)
+            }
+            XCTAssertEqual(body, "still here")
+        }
+    }
+
+    func testAFolderThePostgresUserCannotReachIsExplained() async throws {
+        try XCTSkipUnless(geteuid() == 0, "only a root process hands the cluster to the postgres user")
+        let hidden = TestRun.scratchPath("hidden")
+        try FileManager.default.createDirectory(atPath: hidden, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(atPath: hidden) }
+
+        let postgres = EmbeddedPostgres(dataDirectory: hidden + "/data", logger: logger, durable: false)
+        do {
+            _ = try await postgres.start()
+            XCTFail("a folder inside a 0700 root folder is out of the postgres user's reach")
+        } catch {
+            let message = "\(error)"
+            XCTAssertTrue(message.hasPrefix("the postgres system user cannot reach \(hidden)/data"), message)
+            XCTAssertTrue(message.contains("chmod o+x"), message)
+            XCTAssertFalse(message.contains("\n"), message)
+        }
+    }
+
     func testMissingBinariesGiveOneLineSayingWhatToInstall() async throws {
         let empty = TestRun.scratchPath("no-binaries")
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
@@ -187,6 +232,23 @@ final class EmbeddedPostgresTests: XCTestCase {
     private static func postmasterPID(_ folder: String) throws -> Int {
         let text = try String(contentsOfFile: folder + "/pgdata/postmaster.pid", encoding: .utf8)
         return try XCTUnwrap(text.split(separator: "\n").first.flatMap { Int($0) })
+    }
+
+    /// Holds a port the way another program would; close the returned descriptor to free it.
+    private static func listen(on port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port)).bigEndian
+        address.sin_addr.s_addr = in_addr_t(0x7F00_0001).bigEndian
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard fd >= 0, bound == 0, Glibc.listen(fd, 1) == 0 else {
+            close(fd)
+            throw TestDatabaseError("could not listen on 127.0.0.1:\(port): \(String(cString: strerror(errno)))")
+        }
+        return fd
     }
 
     private static func runUntilGracefulShutdown(_ service: EmbeddedPostgresService, logger: Logger) async throws {

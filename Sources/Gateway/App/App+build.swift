@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Crypto
 import Foundation
 import Hummingbird
 import Logging
@@ -21,8 +22,15 @@ func buildApplication(settings: Settings, logger: Logger) async throws -> some A
         endpoint = try await postgres.start()
         services.append(EmbeddedPostgresService(postgres: postgres, logger: logger))
         logger.notice("using the embedded PostgreSQL cluster", metadata: ["data": "\(settings.dataDirectory)/postgres", "port": "\(endpoint.port)"])
+        let local = LocalSecrets(directory: settings.dataDirectory)
         if settings.jwtSecret == nil, settings.jwtES256KeyFile == nil {
-            settings.jwtSecret = try LocalSecrets(directory: settings.dataDirectory).value(named: "jwt-secret", logger: logger)
+            settings.jwtSecret = try local.value(named: "jwt-secret", logger: logger)
+        }
+        if settings.messageKeys == nil {
+            settings.messageKeys = try local.value(named: "message-keys", logger: logger) { MessageKeyring.generateSetting() }
+        }
+        if settings.searchIndexKey == nil {
+            settings.searchIndexKey = try local.value(named: "search-index-key", logger: logger)
         }
     }
 
@@ -59,11 +67,15 @@ func buildApplication(settings: Settings, logger: Logger) async throws -> some A
             senderID: settings.termiiSenderID, channel: settings.termiiChannel, logger: logger)
     }
 
+    let keyring = try MessageKeyring.parse(settings.messageKeys ?? "")
+    let indexKey = settings.searchIndexKey.flatMap { Data(base64Encoded: $0) }.map { SymmetricKey(data: $0) }
+        ?? DerivedKeys.searchIndexKey(from: secretMaterial)
     let domain = DomainServices(
         auth: AuthService(
             db: db, logger: logger, sender: sender, issuer: tokens,
             codeKey: DerivedKeys.otpKey(from: secretMaterial), policy: settings.auth),
-        users: UserService(db: db, logger: logger))
+        users: UserService(db: db, logger: logger),
+        messaging: MessagingCore(db: db, logger: logger, keyring: keyring, index: BlindIndex(key: indexKey), limits: settings.messaging))
 
     let migrator = try Migrator(directory: MigrationsLocation.resolve(settings.migrationsDirectory))
     let engine = try GraphQLEngine(

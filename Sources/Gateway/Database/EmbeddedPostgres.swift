@@ -136,10 +136,18 @@ struct EmbeddedPostgres: Sendable {
         return newestFirst.map { "\(root)/\($0)/bin" } + path.split(separator: ":").map(String.init)
     }
 
-    /// All three must come from one folder: `pg_ctl` runs the `postgres` next to itself.
+    /// All three must come from one folder: `pg_ctl` runs the `postgres` next to itself. An
+    /// existing cluster can only run under its own major version, so a newer one installed
+    /// since does not take over.
     func locateBinaries() throws -> Binaries {
         let files = FileManager.default
-        for directory in searchDirectories where !directory.isEmpty {
+        var directories = searchDirectories
+        if let major = try? String(contentsOfFile: clusterDirectory + "/PG_VERSION", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines), !major.isEmpty {
+            let own = directories.filter { $0.hasSuffix("/\(major)/bin") }
+            directories = own + directories.filter { !$0.hasSuffix("/\(major)/bin") }
+        }
+        for directory in directories where !directory.isEmpty {
             let all = ["initdb", "pg_ctl", "postgres"].map { "\(directory)/\($0)" }
             if all.allSatisfy({ files.isExecutableFile(atPath: $0) }) {
                 return Binaries(initdb: all[0], pgCtl: all[1])

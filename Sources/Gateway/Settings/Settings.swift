@@ -41,6 +41,10 @@ struct Settings: Sendable {
     var maxQueryCost = 5000
     var maxRequestBytes = 1 << 20
     var auth = AuthPolicy()
+    /// `MESSAGE_KEYS` as given; parsed (and checked) at load so a bad value stops start-up.
+    var messageKeys: String?
+    var searchIndexKey: String?
+    var messaging = MessagingLimits()
 
     static func load(environment: [String: String] = ProcessInfo.processInfo.environment, dotEnvPath: String = ".env")
         throws(SettingsError) -> Settings
@@ -105,6 +109,20 @@ struct Settings: Sendable {
         auth.maxCodesPerPhonePerHour = try reader.int("OTP_MAX_PER_PHONE_PER_HOUR", in: 1...1000) ?? auth.maxCodesPerPhonePerHour
         auth.maxCodesPerIPPerHour = try reader.int("OTP_MAX_PER_IP_PER_HOUR", in: 1...100_000) ?? auth.maxCodesPerIPPerHour
         auth.refreshLifetimeSeconds = try reader.int("REFRESH_TOKEN_TTL_SECONDS", in: 3600...(400 * 86400)) ?? auth.refreshLifetimeSeconds
+        messageKeys = reader.string("MESSAGE_KEYS")
+        if let keys = messageKeys {
+            do { _ = try MessageKeyring.parse(keys) } catch {
+                throw SettingsError(name: "MESSAGE_KEYS", reason: "\(error)")
+            }
+        } else if case .external = database {
+            throw SettingsError(name: "MESSAGE_KEYS", reason: "required when a database is configured (id:base64key entries; messagerie keys generate prints one)")
+        }
+        searchIndexKey = reader.string("SEARCH_INDEX_KEY")
+        if let key = searchIndexKey, Data(base64Encoded: key)?.count != 32 {
+            throw SettingsError(name: "SEARCH_INDEX_KEY", reason: "must be 32 bytes in base64")
+        }
+        messaging.maxTextLength = try reader.int("MESSAGE_MAX_LENGTH", in: 1...100_000) ?? messaging.maxTextLength
+        messaging.maxGroupMembers = try reader.int("GROUP_MAX_MEMBERS", in: 2...100_000) ?? messaging.maxGroupMembers
         if let code = reader.string("DEFAULT_COUNTRY_CODE") {
             let digits = code.hasPrefix("+") ? String(code.dropFirst()) : code
             guard (1...3).contains(digits.count), digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) else {

@@ -45,7 +45,7 @@ public struct AuthService: Sendable {
         let policy = self.policy
         let logger = self.logger
 
-        let (challengeId, expiresAt) = try await db.withTransaction(logger: logger) { connection in
+        let (challengeId, expiresAt) = try await db.transaction(logger: logger) { connection in
             // Serialises requests for one phone so the limits below cannot be raced past.
             try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(phone)))", logger: logger)
             let stats = try await connection.query("""
@@ -114,7 +114,7 @@ public struct AuthService: Sendable {
         let digest = Secrets.codeDigest(code: code, phone: phone, key: codeKey)
         let (policy, logger, activity) = (self.policy, self.logger, self.activity)
 
-        let outcome: CodeCheck = try await db.withTransaction(logger: logger) { connection in
+        let outcome: CodeCheck = try await db.transaction(logger: logger) { connection in
             let rows = try await connection.query("""
                 SELECT id, code_hash, expires_at < now(), attempts, consumed_at IS NOT NULL,
                        EXTRACT(EPOCH FROM created_at + make_interval(secs => \(policy.resendCooldownSeconds)) - now())::float8
@@ -218,7 +218,7 @@ public struct AuthService: Sendable {
     public func refresh(token: String) async throws -> AuthResult {
         let hash = Secrets.sha256(token)
         let (policy, logger, activity) = (self.policy, self.logger, self.activity)
-        let outcome: RefreshCheck = try await db.withTransaction(logger: logger) { connection in
+        let outcome: RefreshCheck = try await db.transaction(logger: logger) { connection in
             let rows = try await connection.query("""
                 SELECT s.id, s.user_id, rt.used_at IS NOT NULL, rt.expires_at < now() OR s.expires_at < now(), s.revoked_at IS NOT NULL
                 FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
@@ -257,7 +257,7 @@ public struct AuthService: Sendable {
 
     public func logout(viewer: Viewer) async throws {
         let (logger, activity) = (self.logger, self.activity)
-        try await db.withTransaction(logger: logger) { connection in
+        try await db.transaction(logger: logger) { connection in
             try await connection.query("""
                 UPDATE sessions SET revoked_at = now(), revoked_reason = 'logout'
                 WHERE id = \(viewer.sessionId) AND revoked_at IS NULL

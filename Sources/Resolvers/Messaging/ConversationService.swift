@@ -61,7 +61,7 @@ public struct ConversationService: Sendable {
                 WHERE m.user_id = \(viewer.userId)
             )
             SELECT * FROM mine
-            WHERE \(afterId) IS NULL OR (activity_at, id) < (SELECT activity_at, id FROM mine WHERE id = \(afterId))
+            WHERE \(afterId)::uuid IS NULL OR (activity_at, id) < (SELECT activity_at, id FROM mine WHERE id = \(afterId))
             ORDER BY activity_at DESC, id DESC LIMIT \(size + 1)
             """, logger: core.logger)
         for try await row in rows { items.append(try conversation(row)) }
@@ -71,12 +71,21 @@ public struct ConversationService: Sendable {
     }
 
     public func conversation(id: UUID, viewer: Viewer) async throws -> Conversation? {
-        let rows = try await core.db.query("""
+        try await conversations(ids: [id], viewer: viewer).first
+    }
+
+    /// Conversations the viewer belongs or belonged to, by id; others are left out.
+    public func conversations(ids: [UUID], viewer: Viewer) async throws -> [Conversation] {
+        guard !ids.isEmpty else { return [] }
+        var result: [Conversation] = []
+        for try await row in try await core.db.query("""
             SELECT \(unescaped: Self.columns) FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id
-            WHERE m.user_id = \(viewer.userId) AND c.id = \(id)
+            WHERE m.user_id = \(viewer.userId) AND c.id = ANY(\(ids))
             """, logger: core.logger)
-        for try await row in rows { return try conversation(row) }
-        return nil
+        {
+            result.append(try conversation(row))
+        }
+        return result
     }
 
     public func requireConversation(id: UUID, viewer: Viewer) async throws -> Conversation {

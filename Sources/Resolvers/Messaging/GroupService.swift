@@ -31,7 +31,7 @@ public struct GroupService: Sendable {
             throw DomainError.badUserInput("A group has at most \(core.limits.maxGroupMembers) members", field: "memberIds")
         }
         let core = self.core
-        return try await core.db.withTransaction(logger: core.logger) { connection in
+        return try await core.db.transaction(logger: core.logger) { connection in
             try await requireUsersExist(others, on: connection)
             let id = UUID()
             try await connection.query("""
@@ -54,7 +54,7 @@ public struct GroupService: Sendable {
         guard let raw else { return }
         let title = try Self.validTitle(raw)
         let core = self.core
-        try await core.db.withTransaction(logger: core.logger) { connection in
+        try await core.db.transaction(logger: core.logger) { connection in
             _ = try await manager(conversationId, viewer, on: connection)
             try await connection.query("UPDATE conversations SET title = \(title) WHERE id = \(conversationId)", logger: core.logger)
             try await core.appendSystemMessage(conversationId, event: SystemEvent(
@@ -67,7 +67,7 @@ public struct GroupService: Sendable {
         let wanted = Array(Set(userIds))
         guard !wanted.isEmpty else { throw DomainError.badUserInput("userIds is empty", field: "userIds") }
         let core = self.core
-        try await core.db.withTransaction(logger: core.logger) { connection in
+        try await core.db.transaction(logger: core.logger) { connection in
             _ = try await manager(conversationId, viewer, on: connection)
             try await requireUsersExist(wanted, on: connection)
             let current = Set(try await core.activeMemberIds(conversationId, on: connection))
@@ -94,7 +94,7 @@ public struct GroupService: Sendable {
     public func removeMember(conversationId: UUID, userId: UUID, viewer: Viewer) async throws {
         guard userId != viewer.userId else { throw DomainError.badUserInput("Use leaveGroup to leave a group", field: "userId") }
         let core = self.core
-        try await core.db.withTransaction(logger: core.logger) { connection in
+        try await core.db.transaction(logger: core.logger) { connection in
             let me = try await manager(conversationId, viewer, on: connection)
             let target = try await core.membership(conversationId, userId, on: connection)
             guard target.isActive else { throw DomainError.notFound("That person is not a member") }
@@ -111,7 +111,7 @@ public struct GroupService: Sendable {
     /// becomes an admin, so a group always has exactly one owner.
     public func setRole(conversationId: UUID, userId: UUID, role: MemberRole, viewer: Viewer) async throws {
         let core = self.core
-        try await core.db.withTransaction(logger: core.logger) { connection in
+        try await core.db.transaction(logger: core.logger) { connection in
             let me = try await manager(conversationId, viewer, on: connection)
             guard me.role == .owner else { throw DomainError.forbidden("Only the owner can change roles") }
             guard userId != viewer.userId else { throw DomainError.badUserInput("Hand ownership to someone else instead", field: "userId") }
@@ -132,7 +132,7 @@ public struct GroupService: Sendable {
     /// The last owner leaving hands ownership to the oldest admin, else the oldest member.
     public func leave(conversationId: UUID, viewer: Viewer) async throws {
         let core = self.core
-        try await core.db.withTransaction(logger: core.logger) { connection in
+        try await core.db.transaction(logger: core.logger) { connection in
             let me = try await core.activeMembership(conversationId, viewer.userId, on: connection, lock: true)
             guard me.kind == .group else { throw DomainError.badUserInput("Only groups can be left", field: "conversationId") }
             let seq = try await core.appendSystemMessage(conversationId, event: SystemEvent(

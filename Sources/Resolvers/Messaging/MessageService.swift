@@ -49,7 +49,7 @@ public struct MessageService: Sendable {
         let core = self.core
         let outcome: SendOutcome
         do {
-            outcome = try await core.db.withTransaction(logger: core.logger) { connection in
+            outcome = try await core.db.transaction(logger: core.logger) { connection in
                 let conversationId: UUID
                 if let recipientId = input.recipientId {
                     conversationId = try await ConversationService(core: core).directConversation(
@@ -120,7 +120,7 @@ public struct MessageService: Sendable {
     public func edit(id: UUID, text raw: String, viewer: Viewer) async throws -> Message {
         guard let text = try core.validText(raw, required: true) else { throw DomainError.badUserInput("Text is required", field: "text") }
         let core = self.core
-        return try await core.db.withTransaction(logger: core.logger) { connection in
+        return try await core.db.transaction(logger: core.logger) { connection in
             let message = try await ownMessageForChange(id: id, viewer: viewer, on: connection)
             _ = try await core.activeMembership(message.conversationId, viewer.userId, on: connection)
             let sealed = try core.keyring.seal(text, context: MessagingCore.sealContext(id))
@@ -137,7 +137,7 @@ public struct MessageService: Sendable {
     /// A tombstone: text gone for everyone, the row kept so order and receipts stay whole.
     public func delete(id: UUID, viewer: Viewer) async throws -> Message {
         let core = self.core
-        return try await core.db.withTransaction(logger: core.logger) { connection in
+        return try await core.db.transaction(logger: core.logger) { connection in
             let message = try await ownMessageForChange(id: id, viewer: viewer, on: connection)
             let rows = try await connection.query("""
                 UPDATE messages m SET body_key_id = NULL, body = NULL, search_tokens = '{}', deleted_at = now()

@@ -26,7 +26,7 @@ public struct ReceiptService: Sendable {
     /// Everything up to and including `upToMessageId`; returns how many receipts became read.
     public func markRead(conversationId: UUID, upToMessageId: UUID, viewer: Viewer) async throws -> Int {
         let core = self.core
-        return try await core.db.withTransaction(logger: core.logger) { connection in
+        return try await core.db.transaction(logger: core.logger) { connection in
             let membership = try await core.membership(conversationId, viewer.userId, on: connection)
             var target: Int64?
             for try await seq in try await connection.query(

@@ -1,4 +1,5 @@
 import Foundation
+import XCTest
 
 #if canImport(Glibc)
 import Glibc
@@ -121,5 +122,43 @@ enum PythonEnvironment {
         private var value = false
         var isSet: Bool { lock.withLock { value } }
         func set() { lock.withLock { value = true } }
+    }
+}
+
+/// The helper itself, against the real virtual environment: the end-to-end tests trust it to
+/// report failures and to not hang.
+final class PythonHelperTests: XCTestCase {
+    func testRunsTheVirtualEnvironmentWithTheClientLibrariesArgumentsAndEnvironment() async throws {
+        let code = """
+            import os, sys
+            import gql, graphql, socketio, websocket, requests, openapi_spec_validator
+            print(sys.argv[1], os.environ["MESSAGERIE_PROBE"], os.getcwd())
+            """
+        let result = try await runPython(code: code, args: ["hello"], env: ["MESSAGERIE_PROBE": "from-swift"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout, "hello from-swift \(PythonEnvironment.packageRoot)\n")
+    }
+
+    func testReportsTheExitStatusAndStandardErrorOfAFile() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("messagerie-python-\(UUID().uuidString).py").path
+        try "import sys\nprint('out')\nsys.stderr.write('boom')\nsys.exit(3)\n".write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let result = try await runPython(script: file)
+        XCTAssertEqual(result.status, 3)
+        XCTAssertEqual(result.stdout, "out\n")
+        XCTAssertEqual(result.stderr, "boom")
+    }
+
+    func testTimeoutStopsTheScriptAndSaysSo() async throws {
+        let started = ContinuousClock.now
+        do {
+            _ = try await runPython(code: "import time; print('started', flush=True); time.sleep(60)", timeout: .seconds(1))
+            XCTFail("a script sleeping 60 s must time out after 1 s")
+        } catch {
+            let message = "\(error)"
+            XCTAssertTrue(message.contains("timed out after"), message)
+            XCTAssertTrue(message.contains("started"), "the output so far helps diagnose: \(message)")
+        }
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(10))
     }
 }

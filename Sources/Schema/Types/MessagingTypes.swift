@@ -1,0 +1,200 @@
+import Foundation
+import Graphiti
+import Resolvers
+
+
+struct ConnectionPageInfo: Sendable, Codable {
+    let hasNextPage: Bool
+    let hasPreviousPage: Bool
+    let startCursor: String?
+    let endCursor: String?
+}
+
+struct MessageEdge: Sendable { let cursor: String; let node: Message }
+struct MessageConnection: Sendable { let edges: [MessageEdge]; let pageInfo: ConnectionPageInfo }
+struct ConversationEdge: Sendable { let cursor: String; let node: Conversation }
+struct ConversationConnection: Sendable { let edges: [ConversationEdge]; let pageInfo: ConnectionPageInfo }
+
+extension Page {
+    var pageInfo: ConnectionPageInfo {
+        ConnectionPageInfo(hasNextPage: hasNextPage, hasPreviousPage: hasPreviousPage,
+                           startCursor: items.first?.cursor, endCursor: items.last?.cursor)
+    }
+}
+
+extension MessageConnection {
+    init(_ page: Page<Message>, context: OperationContext) async {
+        await context.loaders.know(messages: page.items.map(\.item))
+        self.init(edges: page.items.map { MessageEdge(cursor: $0.cursor, node: $0.item) }, pageInfo: page.pageInfo)
+    }
+}
+
+extension ConversationConnection {
+    init(_ page: Page<Conversation>, context: OperationContext) async {
+        await context.loaders.know(conversations: page.items.map(\.item))
+        self.init(edges: page.items.map { ConversationEdge(cursor: $0.cursor, node: $0.item) }, pageInfo: page.pageInfo)
+    }
+}
+
+// MARK: Field resolvers reading through the operation's batchers
+
+extension Message {
+    func conversation(context: OperationContext, arguments: NoArguments) async throws -> Conversation {
+        guard let conversation = try await context.loaders.conversations.get(conversationId) else {
+            throw DomainError.notFound("Conversation not found")
+        }
+        return conversation
+    }
+
+    func sender(context: OperationContext, arguments: NoArguments) async throws -> User? {
+        guard let senderId else { return nil }
+        return try await context.loaders.users.get(senderId)
+    }
+
+    func replyTo(context: OperationContext, arguments: NoArguments) async throws -> Message? {
+        guard let replyToId else { return nil }
+        return try await context.loaders.messages.get(replyToId)
+    }
+
+    func receipts(context: OperationContext, arguments: NoArguments) async throws -> [Receipt] {
+        try await context.loaders.receipts.get(id) ?? []
+    }
+
+    func status(context: OperationContext, arguments: NoArguments) async throws -> MessageStatus {
+        let receipts = try await context.loaders.receipts.get(id) ?? []
+        return ReceiptService.status(of: self, receipts: receipts, viewer: try context.requireViewer().userId)
+    }
+
+    func reactions(context: OperationContext, arguments: NoArguments) async throws -> [ReactionSummary] {
+        try await context.loaders.reactions.get(id) ?? []
+    }
+}
+
+extension Receipt {
+    func user(context: OperationContext, arguments: NoArguments) async throws -> User {
+        guard let user = try await context.loaders.users.get(userId) else { throw DomainError.notFound("User not found") }
+        return user
+    }
+}
+
+extension SystemEvent {
+    func actor(context: OperationContext, arguments: NoArguments) async throws -> User? {
+        guard let actorId else { return nil }
+        return try await context.loaders.users.get(actorId)
+    }
+
+    func users(context: OperationContext, arguments: NoArguments) async throws -> [User] {
+        var result: [User] = []
+        for id in userIds { if let user = try await context.loaders.users.get(id) { result.append(user) } }
+        return result
+    }
+}
+
+extension Conversation {
+    func members(context: OperationContext, arguments: NoArguments) async throws -> [Member] {
+        let members = try await context.loaders.members.get(id) ?? []
+        await context.loaders.users.know(members.map(\.userId))
+        return members
+    }
+
+    func lastMessage(context: OperationContext, arguments: NoArguments) async throws -> Message? {
+        guard let message = try await context.loaders.lastMessages.get(id) else { return nil }
+        await context.loaders.know(messages: [message])
+        return message
+    }
+
+    func unreadCount(context: OperationContext, arguments: NoArguments) async throws -> Int {
+        try await context.loaders.unreadCounts.get(id) ?? 0
+    }
+}
+
+extension Member {
+    func user(context: OperationContext, arguments: NoArguments) async throws -> User {
+        guard let user = try await context.loaders.users.get(userId) else { throw DomainError.notFound("User not found") }
+        return user
+    }
+}
+
+
+enum MessagingTypes {
+    typealias T<Object> = Graphiti.`Type`<RootResolver, OperationContext, Object>
+
+    static var components: [Graphiti.Component<RootResolver, OperationContext>] {
+        [
+            Enum(ConversationKind.self) { Value(.direct); Value(.group) },
+            Enum(MemberRole.self) { Value(.owner); Value(.admin); Value(.member) },
+            Enum(MessageStatus.self) { Value(.sent); Value(.delivered); Value(.read) },
+            Enum(MessageKind.self) { Value(.user); Value(.system) },
+            Type(ConnectionPageInfo.self, as: "PageInfo") {
+                Field("hasNextPage", at: \.hasNextPage)
+                Field("hasPreviousPage", at: \.hasPreviousPage)
+                Field("startCursor", at: \.startCursor)
+                Field("endCursor", at: \.endCursor)
+            },
+            Type(Receipt.self) {
+                Field("user", at: Receipt.user)
+                Field("deliveredAt", at: \.deliveredAt)
+                Field("readAt", at: \.readAt)
+            },
+            Type(ReactionSummary.self) {
+                Field("emoji", at: \.emoji)
+                Field("count", at: \.count)
+                Field("reactedByMe", at: \.reactedByMe)
+            },
+            Type(SystemEvent.self) {
+                Field("type", at: \.type)
+                Field("actor", at: SystemEvent.actor)
+                Field("users", at: SystemEvent.users)
+                Field("title", at: \.title)
+                Field("role", at: \.role)
+            }.description("What a system message records: a group change."),
+            Type(Message.self) {
+                Field("id", at: \.id)
+                Field("conversation", at: Message.conversation)
+                Field("sender", at: Message.sender)
+                Field("kind", at: \.kind)
+                Field("text", at: \.text)
+                Field("systemEvent", at: \.systemEvent)
+                Field("replyTo", at: Message.replyTo)
+                Field("clientMessageId", at: \.clientMessageId)
+                Field("createdAt", at: \.createdAt)
+                Field("editedAt", at: \.editedAt)
+                Field("deletedAt", at: \.deletedAt)
+                Field("status", at: Message.status)
+                Field("receipts", at: Message.receipts)
+                Field("reactions", at: Message.reactions)
+            },
+            Type(MessageEdge.self) {
+                Field("cursor", at: \.cursor)
+                Field("node", at: \.node)
+            },
+            Type(MessageConnection.self) {
+                Field("edges", at: \.edges)
+                Field("pageInfo", at: \.pageInfo)
+            },
+            Type(Member.self, as: "ConversationMember") {
+                Field("user", at: Member.user)
+                Field("role", at: \.role)
+                Field("joinedAt", at: \.joinedAt)
+            },
+            Type(Conversation.self) {
+                Field("id", at: \.id)
+                Field("kind", at: \.kind)
+                Field("title", at: \.title)
+                Field("members", at: Conversation.members)
+                Field("lastMessage", at: Conversation.lastMessage)
+                Field("unreadCount", at: Conversation.unreadCount)
+                Field("createdAt", at: \.createdAt)
+                Field("lastActivityAt", at: \.lastActivityAt)
+            },
+            Type(ConversationEdge.self) {
+                Field("cursor", at: \.cursor)
+                Field("node", at: \.node)
+            },
+            Type(ConversationConnection.self) {
+                Field("edges", at: \.edges)
+                Field("pageInfo", at: \.pageInfo)
+            },
+        ]
+    }
+}
