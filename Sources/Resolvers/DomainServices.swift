@@ -11,6 +11,8 @@ public struct DomainServices: Sendable {
     public let receipts: ReceiptService
     public let reactions: ReactionService
     public let search: SearchService
+    public let activity: ActivityReader
+    public let keyRotation: KeyRotation
 
     public init(auth: AuthService, users: UserService, messaging core: MessagingCore) {
         self.auth = auth
@@ -21,5 +23,7 @@ public struct DomainServices: Sendable {
         receipts = ReceiptService(core: core)
         reactions = ReactionService(core: core)
         search = SearchService(core: core)
+        activity = ActivityReader(db: core.db, logger: core.logger)
+        keyRotation = KeyRotation(core: core)
     }
 }

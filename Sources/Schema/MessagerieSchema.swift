@@ -15,7 +15,7 @@ public enum MessagerieSchema {
             UserType.type,
             AuthTypes.otpChallenge,
             AuthTypes.authPayload,
-        ] + MessagingTypes.components + MessagingInputs.components
+        ] + MessagingTypes.components + MessagingInputs.components + ActivityTypes.components
         let components = types + [query, mutation]
         return try Graphiti.Schema<RootResolver, OperationContext>(coders: coders) { return components }
     }
@@ -39,6 +39,10 @@ public enum MessagerieSchema {
                 Argument("after", at: \.after)
                 Argument("last", at: \.last)
                 Argument("before", at: \.before)
+            }
+            Field("myActivity", at: RootResolver.myActivity) {
+                Argument("first", at: \.first)
+                Argument("after", at: \.after)
             }
             Field("searchMessages", at: RootResolver.searchMessages) {
                 Argument("filter", at: \.filter)

@@ -56,6 +56,12 @@ extension RootResolver {
         return await MessageConnection(page, context: context)
     }
 
+    func myActivity(context: OperationContext, arguments: PageArguments) async throws -> ActivityConnection {
+        let page = try await context.services.activity.mine(viewer: context.requireViewer(), first: arguments.first, after: arguments.after)
+        await context.loaders.users.know(page.items.compactMap(\.item.targetUserId))
+        return ActivityConnection(edges: page.items.map { ActivityEdge(cursor: $0.cursor, node: $0.item) }, pageInfo: page.pageInfo)
+    }
+
     // MARK: Messages
 
     private func known(_ message: Message, _ context: OperationContext) async -> Message {

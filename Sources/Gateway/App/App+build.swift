@@ -13,6 +13,7 @@ import ServiceLifecycle
 func buildApplication(settings: Settings, logger: Logger) async throws -> some ApplicationProtocol {
     var services: [any Service] = []
     var settings = settings
+    try Assembly.fillEmbeddedSecrets(&settings, logger: logger)
     let endpoint: DatabaseEndpoint
     switch settings.database {
     case .external(let configured):
@@ -22,60 +23,12 @@ func buildApplication(settings: Settings, logger: Logger) async throws -> some A
         endpoint = try await postgres.start()
         services.append(EmbeddedPostgresService(postgres: postgres, logger: logger))
         logger.notice("using the embedded PostgreSQL cluster", metadata: ["data": "\(settings.dataDirectory)/postgres", "port": "\(endpoint.port)"])
-        let local = LocalSecrets(directory: settings.dataDirectory)
-        if settings.jwtSecret == nil, settings.jwtES256KeyFile == nil {
-            settings.jwtSecret = try local.value(named: "jwt-secret", logger: logger)
-        }
-        if settings.messageKeys == nil {
-            settings.messageKeys = try local.value(named: "message-keys", logger: logger) { MessageKeyring.generateSetting() }
-        }
-        if settings.searchIndexKey == nil {
-            settings.searchIndexKey = try local.value(named: "search-index-key", logger: logger)
-        }
     }
 
     let db = PostgresClient(configuration: .init(endpoint), backgroundLogger: logger)
     services.append(db)
 
-    let tokenKey: AccessTokens.Key
-    let secretMaterial: String
-    if let file = settings.jwtES256KeyFile {
-        guard let pem = FileManager.default.contents(atPath: file).flatMap({ String(data: $0, encoding: .utf8) }) else {
-            throw SettingsError(name: "JWT_ES256_KEY_FILE", reason: "file not readable")
-        }
-        tokenKey = .es256(pem: pem)
-        secretMaterial = settings.jwtSecret ?? pem
-    } else if let secret = settings.jwtSecret {
-        tokenKey = .hs256(secret: secret)
-        secretMaterial = secret
-    } else {
-        throw SettingsError(name: "JWT_SECRET", reason: "required")
-    }
-    let tokens: AccessTokens
-    do {
-        tokens = try await AccessTokens(key: tokenKey, lifetime: TimeInterval(settings.accessTokenLifetimeSeconds))
-    } catch {
-        throw SettingsError(name: "JWT_ES256_KEY_FILE", reason: "not a valid ES256 private key in PEM form")
-    }
-
-    let sender: any OTPSender = switch settings.otpProvider {
-    case .console:
-        ConsoleOTPSender(logger: logger)
-    case .termii:
-        TermiiSender(
-            httpClient: .shared, baseURL: settings.termiiBaseURL, apiKey: settings.termiiAPIKey ?? "",
-            senderID: settings.termiiSenderID, channel: settings.termiiChannel, logger: logger)
-    }
-
-    let keyring = try MessageKeyring.parse(settings.messageKeys ?? "")
-    let indexKey = settings.searchIndexKey.flatMap { Data(base64Encoded: $0) }.map { SymmetricKey(data: $0) }
-        ?? DerivedKeys.searchIndexKey(from: secretMaterial)
-    let domain = DomainServices(
-        auth: AuthService(
-            db: db, logger: logger, sender: sender, issuer: tokens,
-            codeKey: DerivedKeys.otpKey(from: secretMaterial), policy: settings.auth),
-        users: UserService(db: db, logger: logger),
-        messaging: MessagingCore(db: db, logger: logger, keyring: keyring, index: BlindIndex(key: indexKey), limits: settings.messaging))
+    let (domain, tokens) = try await Assembly.domain(settings: settings, db: db, logger: logger)
 
     let migrator = try Migrator(directory: MigrationsLocation.resolve(settings.migrationsDirectory))
     let engine = try GraphQLEngine(
@@ -121,5 +74,67 @@ enum MigrationsLocation {
         let sourceRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent()
         return sourceRoot.appendingPathComponent("migrations").path
+    }
+}
+
+/// The parts of the assembly that one-off commands (`keys rotate`, `activity`) share with the server.
+enum Assembly {
+    /// With the embedded database, secrets nobody configured are generated once and kept in the
+    /// data folder.
+    static func fillEmbeddedSecrets(_ settings: inout Settings, logger: Logger) throws {
+        guard settings.database == .embedded else { return }
+        let local = LocalSecrets(directory: settings.dataDirectory)
+        if settings.jwtSecret == nil, settings.jwtES256KeyFile == nil {
+            settings.jwtSecret = try local.value(named: "jwt-secret", logger: logger)
+        }
+        if settings.messageKeys == nil {
+            settings.messageKeys = try local.value(named: "message-keys", logger: logger) { MessageKeyring.generateSetting() }
+        }
+        if settings.searchIndexKey == nil {
+            settings.searchIndexKey = try local.value(named: "search-index-key", logger: logger)
+        }
+    }
+
+    static func domain(settings: Settings, db: PostgresClient, logger: Logger) async throws -> (DomainServices, AccessTokens) {
+        let tokenKey: AccessTokens.Key
+        let secretMaterial: String
+        if let file = settings.jwtES256KeyFile {
+            guard let pem = FileManager.default.contents(atPath: file).flatMap({ String(data: $0, encoding: .utf8) }) else {
+                throw SettingsError(name: "JWT_ES256_KEY_FILE", reason: "file not readable")
+            }
+            tokenKey = .es256(pem: pem)
+            secretMaterial = settings.jwtSecret ?? pem
+        } else if let secret = settings.jwtSecret {
+            tokenKey = .hs256(secret: secret)
+            secretMaterial = secret
+        } else {
+            throw SettingsError(name: "JWT_SECRET", reason: "required")
+        }
+        let tokens: AccessTokens
+        do {
+            tokens = try await AccessTokens(key: tokenKey, lifetime: TimeInterval(settings.accessTokenLifetimeSeconds))
+        } catch {
+            throw SettingsError(name: "JWT_ES256_KEY_FILE", reason: "not a valid ES256 private key in PEM form")
+        }
+
+        let sender: any OTPSender = switch settings.otpProvider {
+        case .console:
+            ConsoleOTPSender(logger: logger)
+        case .termii:
+            TermiiSender(
+                httpClient: .shared, baseURL: settings.termiiBaseURL, apiKey: settings.termiiAPIKey ?? "",
+                senderID: settings.termiiSenderID, channel: settings.termiiChannel, logger: logger)
+        }
+
+        let keyring = try MessageKeyring.parse(settings.messageKeys ?? "")
+        let indexKey = settings.searchIndexKey.flatMap { Data(base64Encoded: $0) }.map { SymmetricKey(data: $0) }
+            ?? DerivedKeys.searchIndexKey(from: secretMaterial)
+        let domain = DomainServices(
+            auth: AuthService(
+                db: db, logger: logger, sender: sender, issuer: tokens,
+                codeKey: DerivedKeys.otpKey(from: secretMaterial), policy: settings.auth),
+            users: UserService(db: db, logger: logger),
+            messaging: MessagingCore(db: db, logger: logger, keyring: keyring, index: BlindIndex(key: indexKey), limits: settings.messaging))
+        return (domain, tokens)
     }
 }

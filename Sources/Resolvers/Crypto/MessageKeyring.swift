@@ -86,7 +86,7 @@ public struct MessageKeyring: Sendable {
         var last = ""
         for (index, raw) in trimmed.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
             let n = index + 1
-            var entry = Substring(raw.trimmingCharacters(in: .whitespaces))
+            var entry = Substring(raw.trimmingCharacters(in: .whitespacesAndNewlines))
             guard !entry.isEmpty else { throw MessageKeyringError.emptyEntry(entry: n) }
             let isActive = entry.hasPrefix("*")
             if isActive { entry = entry.dropFirst() }

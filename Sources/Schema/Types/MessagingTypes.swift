@@ -198,3 +198,40 @@ enum MessagingTypes {
         ]
     }
 }
+
+struct ActivityEdge: Sendable { let cursor: String; let node: ActivityEntry }
+struct ActivityConnection: Sendable { let edges: [ActivityEdge]; let pageInfo: ConnectionPageInfo }
+
+extension ActivityEntry {
+    func target(context: OperationContext, arguments: NoArguments) async throws -> User? {
+        guard let targetUserId else { return nil }
+        return try await context.loaders.users.get(targetUserId)
+    }
+}
+
+enum ActivityTypes {
+    static var components: [Graphiti.Component<RootResolver, OperationContext>] {
+        [
+            Type(ActivityEntry.self) {
+                Field("id", at: \.idText)
+                Field("at", at: \.at)
+                Field("kind", at: \.kind)
+                Field("target", at: ActivityEntry.target)
+                Field("conversationId", at: \.conversationId)
+                Field("details", at: \.details).description("JSON object with the event's particulars; never message text.")
+            },
+            Type(ActivityEdge.self) {
+                Field("cursor", at: \.cursor)
+                Field("node", at: \.node)
+            },
+            Type(ActivityConnection.self) {
+                Field("edges", at: \.edges)
+                Field("pageInfo", at: \.pageInfo)
+            },
+        ]
+    }
+}
+
+extension ActivityEntry {
+    var idText: String { String(id) }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+public struct ActivityEntry: Sendable, Equatable {
+    public let id: Int64
+    public let at: Date
+    public let actorId: UUID?
+    public let kind: String
+    public let targetUserId: UUID?
+    public let conversationId: UUID?
+    /// JSON object; never message text.
+    public let details: String
+}
+
+public struct ActivityFilter: Sendable {
+    public var actorId: UUID?
+    public var kind: String?
+    public var since: Date?
+
+    public init(actorId: UUID? = nil, kind: String? = nil, since: Date? = nil) {
+        self.actorId = actorId
+        self.kind = kind
+        self.since = since
+    }
+}
+
+/// Reads the activity log, newest first.
+public struct ActivityReader: Sendable {
+    let db: PostgresClient
+    let logger: Logger
+
+    public init(db: PostgresClient, logger: Logger) {
+        self.db = db
+        self.logger = logger
+    }
+
+    public func mine(viewer: Viewer, first: Int?, after: String?) async throws -> Page<ActivityEntry> {
+        try await entries(ActivityFilter(actorId: viewer.userId), first: first, after: after)
+    }
+
+    public func entries(_ filter: ActivityFilter, first: Int?, after: String?) async throws -> Page<ActivityEntry> {
+        let size = try PageRequest(first: first).size()
+        let afterId: Int64? = try after.map { cursor throws(DomainError) in
+            let parts = try Cursor.decode(cursor, parts: 2, field: "after")
+            guard parts[0] == "a", let id = Int64(parts[1]) else { throw .badUserInput("Malformed cursor", field: "after") }
+            return id
+        }
+        var binds = PostgresBindings()
+        var sql = "SELECT id, at, actor_id, kind, target_user_id, conversation_id, details::text FROM activity_log WHERE true"
+        if let actor = filter.actorId { binds.append(actor); sql += " AND actor_id = $\(binds.count)" }
+        if let kind = filter.kind { binds.append(kind); sql += " AND kind = $\(binds.count)" }
+        if let since = filter.since { binds.append(since); sql += " AND at >= $\(binds.count)" }
+        if let afterId { binds.append(afterId); sql += " AND id < $\(binds.count)" }
+        sql += " ORDER BY id DESC LIMIT \(size + 1)"
+        var items: [ActivityEntry] = []
+        for try await (id, at, actor, kind, target, conversation, details) in try await db.query(
+            PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger
+        ).decode((Int64, Date, UUID?, String, UUID?, UUID?, String).self) {
+            items.append(ActivityEntry(id: id, at: at, actorId: actor, kind: kind, targetUserId: target, conversationId: conversation, details: details))
+        }
+        let more = items.count > size
+        items = Array(items.prefix(size))
+        return Page(items: items.map { (Cursor.encode("a", String($0.id)), $0) }, hasNextPage: more, hasPreviousPage: afterId != nil)
+    }
+}
