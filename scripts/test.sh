@@ -9,27 +9,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then "$@"
-    elif command -v sudo >/dev/null; then sudo "$@"
-    else echo "error: '$*' needs root (or sudo)" >&2; exit 1
-    fi
-}
-
 # --- PostgreSQL server binaries -----------------------------------------------------------------
 # The tests start private clusters of their own (see Tests/MessagerieTests/Support/TestDatabase.swift),
 # even with TEST_DATABASE_URL set (EmbeddedPostgresTests); only initdb/pg_ctl/postgres are needed,
 # not a running service.
 step "PostgreSQL server binaries"
-if compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
-    echo "found $(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
-else
-    command -v apt-get >/dev/null || { echo "error: initdb not found and no apt-get: install the PostgreSQL server" >&2; exit 1; }
-    echo "installing the postgresql package"
-    export DEBIAN_FRONTEND=noninteractive
-    as_root apt-get update -q
-    as_root apt-get install -y -q --no-install-recommends postgresql
-fi
+bash scripts/install-postgres.sh
 
 # --- Python virtual environment -------------------------------------------------------------------
 step "Python test environment"

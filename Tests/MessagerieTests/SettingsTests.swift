@@ -9,6 +9,7 @@ import XCTest
 final class SettingsTests: XCTestCase {
     static let secret = "a-jwt-secret-that-is-long-enough-0123456789"
     static let database = "postgres://app:p%40ss%2Fword@db.internal:6543/chat"
+    static let keys = MessageKeyring.generateSetting()
 
     private func settingsError(
         _ values: [String: String], file: StaticString = #filePath, line: UInt = #line
@@ -33,14 +34,14 @@ final class SettingsTests: XCTestCase {
     }
 
     func testDatabaseURLAndReadmeNames() throws {
-        let fromURL = try Settings(values: ["DATABASE_URL": Self.database, "JWT_SECRET": Self.secret, "TERMII_API_KEY": "k"])
+        let fromURL = try Settings(values: ["DATABASE_URL": Self.database, "JWT_SECRET": Self.secret, "TERMII_API_KEY": "k", "MESSAGE_KEYS": Self.keys])
         XCTAssertEqual(fromURL.database, .external(DatabaseEndpoint(
             host: "db.internal", port: 6543, username: "app", password: "p@ss/word", database: "chat")))
         XCTAssertEqual(fromURL.otpProvider, .termii, "a configured database means production: Termii by default")
 
         let fromReadme = try Settings(values: [
             "DB_HOST": "10.0.0.5", "DB_USER": "chat", "DB_PASSWORD": "pw", "DB_NAME": "messages",
-            "JWT_SECRET": Self.secret, "TERMII_API_KEY": "k", "PORT": "8080",
+            "JWT_SECRET": Self.secret, "TERMII_API_KEY": "k", "PORT": "8080", "MESSAGE_KEYS": Self.keys,
         ])
         XCTAssertEqual(fromReadme.database, .external(DatabaseEndpoint(
             host: "10.0.0.5", port: 5432, username: "chat", password: "pw", database: "messages")))
@@ -48,6 +49,7 @@ final class SettingsTests: XCTestCase {
 
         let urlWins = try Settings(values: [
             "DATABASE_URL": Self.database, "DB_HOST": "elsewhere", "JWT_SECRET": Self.secret, "OTP_PROVIDER": "console",
+            "MESSAGE_KEYS": Self.keys,
         ])
         XCTAssertEqual(urlWins.database, fromURL.database)
     }
@@ -86,6 +88,16 @@ final class SettingsTests: XCTestCase {
             XCTAssertEqual(error.name, name, "\(values): \(error)")
             XCTAssertTrue(error.description.contains(name), error.description)
         }
+    }
+
+    func testMessageKeysAreRequiredAndNotEchoed() throws {
+        let missing = try XCTUnwrap(settingsError(
+            ["DATABASE_URL": Self.database, "JWT_SECRET": Self.secret, "TERMII_API_KEY": "k"]))
+        XCTAssertEqual(missing.name, "MESSAGE_KEYS")
+        let secretish = "k1:c2VjcmV0LWtleS1tYXRlcmlhbC10b28tc2hvcnQ"
+        let bad = try XCTUnwrap(settingsError(["MESSAGE_KEYS": secretish]))
+        XCTAssertEqual(bad.name, "MESSAGE_KEYS")
+        XCTAssertFalse(bad.description.contains("c2VjcmV0LWtleS1tYXRlcmlhbC10b28tc2hvcnQ"), bad.description)
     }
 
     func testMalformedDatabaseURLDoesNotEchoItsPassword() throws {

@@ -32,8 +32,11 @@ struct GatewayHarness: Sendable {
             "PORT": "0",
             "OTP_RESEND_COOLDOWN_SECONDS": "0",
             "MIGRATIONS_DIR": packageRoot + "/migrations",
+            "MESSAGE_KEYS": messageKeys,
         ]
     }
+
+    static let messageKeys = MessageKeyring.generateSetting()
 
     static func databaseURL(_ endpoint: DatabaseEndpoint) -> String {
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
