@@ -36,7 +36,6 @@ final class GatewaySignInTests: XCTestCase {
             let verified = try await gw.verifyOtp(phone, code: code, displayName: "Ada")
             XCTAssertNil(verified.firstError, verified.text)
             XCTAssertEqual(verified.value("verifyOtp.isNewUser") as? Bool, true)
-            XCTAssertEqual(verified.string("verifyOtp.user.phone"), phone)
             XCTAssertEqual(verified.string("verifyOtp.user.displayName"), "Ada")
             let userId = try XCTUnwrap(verified.string("verifyOtp.user.id"))
             let access = try XCTUnwrap(verified.string("verifyOtp.accessToken"))
@@ -102,6 +101,25 @@ final class GatewaySignInTests: XCTestCase {
 
             let anonymous = try await gw.graphQL(query, variables: ["id": bob.userId])
             XCTAssertEqual(anonymous.errorCode, "UNAUTHENTICATED", anonymous.text)
+        }
+    }
+
+    /// Whoever just verified the code owns the phone: the `user` of `AuthPayload` is the caller
+    /// and shows its phone, like `me` does (the request itself carries no token yet).
+    func testAuthPayloadShowsTheCallersOwnPhone() async throws {
+        try await withGateway { gw in
+            let phone = "+2348012345602"
+            _ = try await gw.requestOtp(phone)
+            let code = try await gw.harness.latestCode(to: phone)
+            let verified = try await gw.verifyOtp(phone, code: code)
+            XCTAssertNil(verified.firstError, verified.text)
+            XCTAssertEqual(verified.string("verifyOtp.user.phone"), phone, "verifyOtp.user.phone: \(verified.text)")
+
+            let refreshToken = try XCTUnwrap(verified.string("verifyOtp.refreshToken"))
+            let rotated = try await gw.graphQL(
+                "mutation($t: String!) { refreshSession(refreshToken: $t) { user { id phone } } }", variables: ["t": refreshToken])
+            XCTAssertNil(rotated.firstError, rotated.text)
+            XCTAssertEqual(rotated.string("refreshSession.user.phone"), phone, "refreshSession.user.phone: \(rotated.text)")
         }
     }
 

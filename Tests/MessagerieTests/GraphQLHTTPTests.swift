@@ -290,6 +290,34 @@ final class GraphQLHTTPTests: XCTestCase {
         }
     }
 
+    /// The introspection query of GraphiQL 2+ and of Python's `gql` asks arguments for their
+    /// deprecation (`args(includeDeprecated: true) { isDeprecated deprecationReason }`).
+    func testIntrospectionOfArgumentDeprecation() async throws {
+        try await withGateway { gw in
+            let reply = try await gw.graphQL("""
+                { __type(name: "Mutation") { fields { name args(includeDeprecated: true) { name isDeprecated deprecationReason } } } }
+                """)
+            XCTAssertEqual(reply.status, .ok)
+            XCTAssertNil(reply.firstError, reply.text)
+            let fields = reply.value("__type.fields") as? [[String: Any]] ?? []
+            let requestOtp = fields.first { $0["name"] as? String == "requestOtp" }
+            let args = requestOtp?["args"] as? [[String: Any]] ?? []
+            XCTAssertEqual(args.first?["name"] as? String, "phone", reply.text)
+            XCTAssertEqual(args.first?["isDeprecated"] as? Bool, false, reply.text)
+
+            // The same for input object fields and directive arguments.
+            let everything = try await gw.graphQL("""
+                { __schema {
+                    types { name inputFields(includeDeprecated: true) { name isDeprecated deprecationReason } }
+                    directives { name args(includeDeprecated: true) { name isDeprecated deprecationReason } } } }
+                """)
+            XCTAssertNil(everything.firstError, everything.text)
+            let directives = everything.value("__schema.directives") as? [[String: Any]] ?? []
+            let skip = directives.first { $0["name"] as? String == "skip" }
+            XCTAssertEqual((skip?["args"] as? [[String: Any]])?.first?["isDeprecated"] as? Bool, false, everything.text)
+        }
+    }
+
     func testHealthAndReadiness() async throws {
         try await withGateway { gw in
             let health = try await gw.raw(method: .get, uri: "/healthz")

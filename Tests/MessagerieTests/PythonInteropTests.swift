@@ -23,11 +23,7 @@ final class PythonInteropTests: XCTestCase {
                 script: "Tests/interop/gql_signin.py", args: ["request", url, "+234 801 234 5801"], timeout: .seconds(60)))
             XCTAssertEqual(requested["step"] as? String, "request")
             XCTAssertEqual(requested["phone"] as? String, phone)
-            XCTAssertEqual(requested["sdlHasMe"] as? Bool, true)
-            let types = requested["schemaTypes"] as? [String] ?? []
-            for expected in ["User", "AuthPayload", "OtpChallenge", "DateTime", "Query", "Mutation"] {
-                XCTAssertTrue(types.contains(expected), "\(expected) in \(types)")
-            }
+            XCTAssertEqual(requested["retryAfterSeconds"] as? Int, 0)
 
             let code = try await gw.harness.latestCode(to: phone)
             let verified = try Self.summary(try await runPython(
@@ -44,6 +40,22 @@ final class PythonInteropTests: XCTestCase {
             XCTAssertEqual(value31, ["Renamed From Python"])
             let value32 = try await gw.harness.column("SELECT revoked_reason FROM sessions")
             XCTAssertEqual(value32, ["logout"])
+        }
+    }
+
+    /// `gql` loads the schema by introspection with its default query, which asks for
+    /// `args(includeDeprecated: true) { isDeprecated deprecationReason }` (as GraphiQL does too).
+    func testGqlClientLoadsTheSchemaByIntrospection() async throws {
+        try await withGateway(setup: .live) { gw in
+            let port = try XCTUnwrap(gw.port)
+            let loaded = try Self.summary(try await runPython(
+                script: "Tests/interop/gql_signin.py", args: ["schema", "http://localhost:\(port)/graphql"], timeout: .seconds(60)))
+            XCTAssertEqual(loaded["step"] as? String, "schema")
+            XCTAssertEqual(loaded["sdlHasMe"] as? Bool, true)
+            let types = loaded["schemaTypes"] as? [String] ?? []
+            for expected in ["User", "AuthPayload", "OtpChallenge", "DateTime", "Query", "Mutation"] {
+                XCTAssertTrue(types.contains(expected), "\(expected) in \(types)")
+            }
         }
     }
 }

@@ -6,10 +6,16 @@ Two steps, because the code arrives by SMS (the Swift test reads it from its fak
     gql_signin.py request URL PHONE        -> requestOtp
     gql_signin.py verify  URL PHONE CODE   -> verifyOtp, then `me` with the Bearer token
 
+Both validate every document locally against the committed `schema.graphql`, as generated
+clients do. A third step loads the schema the way `gql` does by default, by introspection:
+
+    gql_signin.py schema  URL              -> introspection with gql's default query
+
 Each step checks what it got and prints one JSON summary line on stdout; any failed check
 exits non-zero with the reason on stderr.
 """
 import json
+import os
 import sys
 
 from gql import Client, gql
@@ -29,12 +35,31 @@ def execute(client, document, variables=None):
     return client.execute(gql(document), variable_values=variables)
 
 
-def client_for(url, token=None):
+SCHEMA_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "schema.graphql")
+
+
+def client_for(url, token=None, introspect=False):
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     transport = RequestsHTTPTransport(url=url, headers=headers, timeout=20, retries=0)
-    # Introspects the server first, so every document below is also validated client-side
-    # against the schema the server really serves.
-    return Client(transport=transport, fetch_schema_from_transport=True)
+    if introspect:
+        # gql's own introspection query (what `gql-cli` and `fetch_schema_from_transport` send).
+        return Client(transport=transport, fetch_schema_from_transport=True)
+    # Every document is validated client-side against the committed SDL before it is sent.
+    with open(SCHEMA_FILE, encoding="utf-8") as sdl:
+        return Client(transport=transport, schema=sdl.read())
+
+
+def schema(url):
+    with client_for(url, introspect=True) as session:
+        loaded = session.client.schema
+        check(isinstance(loaded, GraphQLSchema), "the schema was introspected")
+        check("requestOtp" in loaded.mutation_type.fields, "requestOtp is in the schema")
+        check("verifyOtp" in loaded.mutation_type.fields, "verifyOtp is in the schema")
+        print(json.dumps({
+            "step": "schema",
+            "schemaTypes": sorted(t for t in loaded.type_map if not t.startswith("__")),
+            "sdlHasMe": "me: User!" in print_schema(loaded),
+        }))
 
 
 def check(condition, message):
@@ -45,9 +70,6 @@ def check(condition, message):
 
 def request(url, phone):
     with client_for(url) as session:
-        schema = session.client.schema
-        check(isinstance(schema, GraphQLSchema), "the schema was introspected")
-        check("requestOtp" in schema.mutation_type.fields, "requestOtp is in the schema")
         result = execute(
             session,
             "mutation Request($phone: String!) { requestOtp(phone: $phone) { phone expiresAt retryAfterSeconds } }",
@@ -58,7 +80,7 @@ def request(url, phone):
         check(isinstance(challenge["retryAfterSeconds"], int), f"retryAfterSeconds is an Int: {challenge}")
         check(challenge["expiresAt"].endswith("Z"), f"expiresAt is a UTC DateTime: {challenge}")
 
-        # A client-side refusal: gql validates against the introspected schema before sending.
+        # A client-side refusal: gql validates against the schema before sending.
         try:
             execute(session, "{ noSuchField }")
             check(False, "gql should refuse an invalid document locally")
@@ -69,8 +91,6 @@ def request(url, phone):
             "step": "request",
             "phone": challenge["phone"],
             "retryAfterSeconds": challenge["retryAfterSeconds"],
-            "schemaTypes": sorted(t for t in schema.type_map if not t.startswith("__")),
-            "sdlHasMe": "me: User!" in print_schema(schema),
         }))
 
 
@@ -135,6 +155,8 @@ def main(argv):
         request(argv[1], argv[2])
     elif len(argv) >= 4 and argv[0] == "verify":
         verify(argv[1], argv[2], argv[3])
+    elif len(argv) >= 2 and argv[0] == "schema":
+        schema(argv[1])
     else:
         print(__doc__, file=sys.stderr)
         sys.exit(2)

@@ -185,12 +185,12 @@ struct EmbeddedPostgres: Sendable {
     private func handOverToPostgresUser() throws {
         let user = try SystemUser.postgres()
         if SystemUser.owner(of: dataDirectory) != user.uid || SystemUser.owner(of: passwordFile).map({ $0 != user.uid }) == true {
-            let result = try Subprocess.runBlocking(["chown", "-R", "\(user.uid):\(user.gid)", dataDirectory], in: "/")
+            let result = try ChildProcess.runBlocking(["chown", "-R", "\(user.uid):\(user.gid)", dataDirectory], mergeOutput: true)
             guard result.status == 0 else {
                 throw EmbeddedPostgresError("could not give \(dataDirectory) to the postgres user: \(result.output)")
             }
         }
-        let reach = try Subprocess.runBlocking(SystemUser.asPostgres(["test", "-x", dataDirectory, "-a", "-w", dataDirectory]), in: "/")
+        let reach = try ChildProcess.runBlocking(SystemUser.asPostgres(["test", "-x", dataDirectory, "-a", "-w", dataDirectory]), mergeOutput: true)
         guard reach.status == 0 else {
             throw EmbeddedPostgresError(
                 "the postgres system user cannot reach \(dataDirectory): a parent folder is not traversable by other users (e.g. /root is 0700); choose a data folder elsewhere or `chmod o+x` its parents"
@@ -332,9 +332,10 @@ struct EmbeddedPostgres: Sendable {
         return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
     }
 
-    /// Runs a PostgreSQL tool as the user that owns the cluster.
-    private func runTool(_ arguments: [String]) async throws -> Subprocess.Outcome {
-        try await Subprocess.run(SystemUser.isRoot ? SystemUser.asPostgres(arguments) : arguments, in: dataDirectory)
+    /// Runs a PostgreSQL tool as the user that owns the cluster; its stdout and stderr are
+    /// merged because the tools report problems on either.
+    private func runTool(_ arguments: [String]) async throws -> ChildProcess.Completion {
+        try await ChildProcess.run(SystemUser.isRoot ? SystemUser.asPostgres(arguments) : arguments, directory: dataDirectory, mergeOutput: true)
     }
 }
 

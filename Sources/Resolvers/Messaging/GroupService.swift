@@ -31,7 +31,7 @@ public struct GroupService: Sendable {
             throw DomainError.badUserInput("A group has at most \(core.limits.maxGroupMembers) members", field: "memberIds")
         }
         let core = self.core
-        return try await core.db.transaction(logger: core.logger) { connection in
+        let (id, appended) = try await core.db.transaction(logger: core.logger) { connection in
             try await requireUsersExist(others, on: connection)
             let id = UUID()
             try await connection.query("""
@@ -42,42 +42,47 @@ public struct GroupService: Sendable {
                 SELECT \(id), u, CASE WHEN u = \(viewer.userId) THEN 'OWNER' ELSE 'MEMBER' END, 0
                 FROM unnest(\([viewer.userId] + others)::uuid[]) AS u
                 """, logger: core.logger)
-            try await core.appendSystemMessage(id, event: SystemEvent(
+            let appended = try await core.appendSystemMessage(id, event: SystemEvent(
                 type: "GROUP_CREATED", actorId: viewer.userId, userIds: others, title: title, role: nil), on: connection)
             try await core.activity.append(.groupCreated, actor: viewer.userId, conversation: id,
                                            details: ["members": String(others.count + 1)], on: connection)
-            return id
+            return (id, appended)
         }
+        core.announce(id, appended: [appended], affected: [viewer.userId] + others)
+        return id
     }
 
     public func update(conversationId: UUID, title raw: String?, viewer: Viewer) async throws {
         guard let raw else { return }
         let title = try Self.validTitle(raw)
         let core = self.core
-        try await core.db.transaction(logger: core.logger) { connection in
+        let appended = try await core.db.transaction(logger: core.logger) { connection in
             _ = try await manager(conversationId, viewer, on: connection)
             try await connection.query("UPDATE conversations SET title = \(title) WHERE id = \(conversationId)", logger: core.logger)
-            try await core.appendSystemMessage(conversationId, event: SystemEvent(
+            let appended = try await core.appendSystemMessage(conversationId, event: SystemEvent(
                 type: "TITLE_CHANGED", actorId: viewer.userId, userIds: [], title: title, role: nil), on: connection)
             try await core.activity.append(.groupUpdated, actor: viewer.userId, conversation: conversationId, on: connection)
+            return appended
         }
+        core.announce(conversationId, appended: [appended], affected: [])
     }
 
     public func addMembers(conversationId: UUID, userIds: [UUID], viewer: Viewer) async throws {
         let wanted = Array(Set(userIds))
         guard !wanted.isEmpty else { throw DomainError.badUserInput("userIds is empty", field: "userIds") }
         let core = self.core
-        try await core.db.transaction(logger: core.logger) { connection in
+        let (appended, added): ([MessagingCore.Appended], [UUID]) = try await core.db.transaction(logger: core.logger) { connection in
             _ = try await manager(conversationId, viewer, on: connection)
             try await requireUsersExist(wanted, on: connection)
             let current = Set(try await core.activeMemberIds(conversationId, on: connection))
             let added = wanted.filter { !current.contains($0) }
-            guard !added.isEmpty else { return }
+            guard !added.isEmpty else { return ([], []) }
             guard current.count + added.count <= core.limits.maxGroupMembers else {
                 throw DomainError.badUserInput("A group has at most \(core.limits.maxGroupMembers) members", field: "userIds")
             }
-            let seq = try await core.appendSystemMessage(conversationId, event: SystemEvent(
+            let appended = try await core.appendSystemMessage(conversationId, event: SystemEvent(
                 type: "MEMBERS_ADDED", actorId: viewer.userId, userIds: added, title: nil, role: nil), on: connection)
+            let seq = appended.seq
             // New members read from the message announcing them; someone re-added starts afresh.
             try await connection.query("""
                 INSERT INTO conversation_members (conversation_id, user_id, role, joined_seq)
@@ -88,56 +93,62 @@ public struct GroupService: Sendable {
             for user in added {
                 try await core.activity.append(.membersAdded, actor: viewer.userId, target: user, conversation: conversationId, on: connection)
             }
+            return ([appended], added)
         }
+        core.announce(conversationId, appended: appended, affected: added)
     }
 
     public func removeMember(conversationId: UUID, userId: UUID, viewer: Viewer) async throws {
         guard userId != viewer.userId else { throw DomainError.badUserInput("Use leaveGroup to leave a group", field: "userId") }
         let core = self.core
-        try await core.db.transaction(logger: core.logger) { connection in
+        let appended = try await core.db.transaction(logger: core.logger) { connection in
             let me = try await manager(conversationId, viewer, on: connection)
             let target = try await core.membership(conversationId, userId, on: connection)
             guard target.isActive else { throw DomainError.notFound("That person is not a member") }
             if target.role == .owner { throw DomainError.forbidden("The owner cannot be removed") }
             if target.role == .admin, me.role != .owner { throw DomainError.forbidden("Only the owner can remove an admin") }
-            let seq = try await core.appendSystemMessage(conversationId, event: SystemEvent(
+            let appended = try await core.appendSystemMessage(conversationId, event: SystemEvent(
                 type: "MEMBER_REMOVED", actorId: viewer.userId, userIds: [userId], title: nil, role: nil), on: connection)
-            try await markLeft(conversationId, userId, seq: seq, on: connection)
+            try await markLeft(conversationId, userId, seq: appended.seq, on: connection)
             try await core.activity.append(.memberRemoved, actor: viewer.userId, target: userId, conversation: conversationId, on: connection)
+            return appended
         }
+        core.announce(conversationId, appended: [appended], affected: [userId])
     }
 
     /// Only the owner grants roles. Making someone OWNER hands ownership over: the previous owner
     /// becomes an admin, so a group always has exactly one owner.
     public func setRole(conversationId: UUID, userId: UUID, role: MemberRole, viewer: Viewer) async throws {
         let core = self.core
-        try await core.db.transaction(logger: core.logger) { connection in
+        let appended: [MessagingCore.Appended] = try await core.db.transaction(logger: core.logger) { connection in
             let me = try await manager(conversationId, viewer, on: connection)
             guard me.role == .owner else { throw DomainError.forbidden("Only the owner can change roles") }
             guard userId != viewer.userId else { throw DomainError.badUserInput("Hand ownership to someone else instead", field: "userId") }
             let target = try await core.membership(conversationId, userId, on: connection)
             guard target.isActive else { throw DomainError.notFound("That person is not a member") }
-            guard target.role != role else { return }
+            guard target.role != role else { return [] }
             if role == .owner {
                 try await setRoleRow(conversationId, viewer.userId, .admin, on: connection)
             }
             try await setRoleRow(conversationId, userId, role, on: connection)
-            try await core.appendSystemMessage(conversationId, event: SystemEvent(
+            let appended = try await core.appendSystemMessage(conversationId, event: SystemEvent(
                 type: "ROLE_CHANGED", actorId: viewer.userId, userIds: [userId], title: nil, role: role.rawValue), on: connection)
             try await core.activity.append(.roleChanged, actor: viewer.userId, target: userId, conversation: conversationId,
                                            details: ["role": role.rawValue], on: connection)
+            return [appended]
         }
+        core.announce(conversationId, appended: appended, affected: [])
     }
 
     /// The last owner leaving hands ownership to the oldest admin, else the oldest member.
     public func leave(conversationId: UUID, viewer: Viewer) async throws {
         let core = self.core
-        try await core.db.transaction(logger: core.logger) { connection in
+        let appended: [MessagingCore.Appended] = try await core.db.transaction(logger: core.logger) { connection in
             let me = try await core.activeMembership(conversationId, viewer.userId, on: connection, lock: true)
             guard me.kind == .group else { throw DomainError.badUserInput("Only groups can be left", field: "conversationId") }
-            let seq = try await core.appendSystemMessage(conversationId, event: SystemEvent(
-                type: "MEMBER_LEFT", actorId: viewer.userId, userIds: [viewer.userId], title: nil, role: nil), on: connection)
-            try await markLeft(conversationId, viewer.userId, seq: seq, on: connection)
+            var appended = [try await core.appendSystemMessage(conversationId, event: SystemEvent(
+                type: "MEMBER_LEFT", actorId: viewer.userId, userIds: [viewer.userId], title: nil, role: nil), on: connection)]
+            try await markLeft(conversationId, viewer.userId, seq: appended[0].seq, on: connection)
             if me.role == .owner {
                 var heir: UUID?
                 for try await id in try await connection.query("""
@@ -149,14 +160,16 @@ public struct GroupService: Sendable {
                 }
                 if let heir {
                     try await setRoleRow(conversationId, heir, .owner, on: connection)
-                    try await core.appendSystemMessage(conversationId, event: SystemEvent(
-                        type: "ROLE_CHANGED", actorId: nil, userIds: [heir], title: nil, role: MemberRole.owner.rawValue), on: connection)
+                    appended.append(try await core.appendSystemMessage(conversationId, event: SystemEvent(
+                        type: "ROLE_CHANGED", actorId: nil, userIds: [heir], title: nil, role: MemberRole.owner.rawValue), on: connection))
                     try await core.activity.append(.roleChanged, actor: viewer.userId, target: heir, conversation: conversationId,
                                                    details: ["role": "OWNER", "reason": "owner left"], on: connection)
                 }
             }
             try await core.activity.append(.memberLeft, actor: viewer.userId, conversation: conversationId, on: connection)
+            return appended
         }
+        core.announce(conversationId, appended: appended, affected: [viewer.userId])
     }
 
     // MARK: Helpers

@@ -72,9 +72,9 @@ public struct MessageService: Sendable {
                 let sealed = try text.map { try core.keyring.seal($0, context: MessagingCore.sealContext(id)) }
                 let tokens = (text.map { core.index.tokens(for: $0) } ?? []).map { ByteBuffer(bytes: $0) }
                 let rows = try await connection.query("""
-                    INSERT INTO messages (id, conversation_id, seq, sender_id, kind, body_key_id, body, reply_to_id, client_message_id, search_tokens)
+                    INSERT INTO messages (id, conversation_id, seq, sender_id, kind, body_key_id, body, reply_to_id, client_message_id, search_tokens, created_at)
                     VALUES (\(id), \(conversationId), \(seq), \(viewer.userId), 'USER', \(sealed?.keyId), \(sealed.map { Data($0.bytes) }),
-                            \(input.replyToId), \(input.clientMessageId), \(tokens))
+                            \(input.replyToId), \(input.clientMessageId), \(tokens), clock_timestamp())
                     ON CONFLICT (sender_id, client_message_id) WHERE client_message_id IS NOT NULL DO NOTHING
                     RETURNING \(unescaped: MessagingCore.messageColumns.replacingOccurrences(of: "m.", with: "messages."))
                     """, logger: core.logger)
@@ -99,6 +99,7 @@ public struct MessageService: Sendable {
         }
         switch outcome {
         case .stored(let message):
+            core.events.publish(.messageCreated(conversationId: message.conversationId, messageId: message.id, seq: message.seq))
             return message
         case .duplicate:
             guard let clientId = input.clientMessageId,
@@ -120,7 +121,7 @@ public struct MessageService: Sendable {
     public func edit(id: UUID, text raw: String, viewer: Viewer) async throws -> Message {
         guard let text = try core.validText(raw, required: true) else { throw DomainError.badUserInput("Text is required", field: "text") }
         let core = self.core
-        return try await core.db.transaction(logger: core.logger) { connection in
+        let edited = try await core.db.transaction(logger: core.logger) { connection in
             let message = try await ownMessageForChange(id: id, viewer: viewer, on: connection)
             _ = try await core.activeMembership(message.conversationId, viewer.userId, on: connection)
             let sealed = try core.keyring.seal(text, context: MessagingCore.sealContext(id))
@@ -132,12 +133,14 @@ public struct MessageService: Sendable {
             for try await row in rows { return try core.message(from: row) }
             throw DomainError.notFound("Message not found")
         }
+        core.events.publish(.messageChanged(conversationId: edited.conversationId, messageId: id))
+        return edited
     }
 
     /// A tombstone: text gone for everyone, the row kept so order and receipts stay whole.
     public func delete(id: UUID, viewer: Viewer) async throws -> Message {
         let core = self.core
-        return try await core.db.transaction(logger: core.logger) { connection in
+        let deleted = try await core.db.transaction(logger: core.logger) { connection in
             let message = try await ownMessageForChange(id: id, viewer: viewer, on: connection)
             let rows = try await connection.query("""
                 UPDATE messages m SET body_key_id = NULL, body = NULL, search_tokens = '{}', deleted_at = now()
@@ -150,6 +153,8 @@ public struct MessageService: Sendable {
             for try await row in rows { return try core.message(from: row) }
             throw DomainError.notFound("Message not found")
         }
+        core.events.publish(.messageChanged(conversationId: deleted.conversationId, messageId: id))
+        return deleted
     }
 
     private func ownMessageForChange(id: UUID, viewer: Viewer, on connection: PostgresConnection) async throws -> Message {

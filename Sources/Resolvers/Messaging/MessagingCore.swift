@@ -17,8 +17,13 @@ public struct MessagingCore: Sendable {
     let index: BlindIndex
     let limits: MessagingLimits
     let activity: ActivityLog
+    let events: EventPublisher
 
-    public init(db: PostgresClient, logger: Logger, keyring: MessageKeyring, index: BlindIndex, limits: MessagingLimits) {
+    public init(
+        db: PostgresClient, logger: Logger, keyring: MessageKeyring, index: BlindIndex, limits: MessagingLimits,
+        events: EventPublisher
+    ) {
+        self.events = events
         self.db = db
         self.logger = logger
         self.keyring = keyring
@@ -84,14 +89,26 @@ public struct MessagingCore: Sendable {
     }
 
     /// A system message: the record of a group change, visible in the conversation.
+    struct Appended: Sendable { let id: UUID; let seq: Int64 }
+
     @discardableResult
-    func appendSystemMessage(_ conversationId: UUID, event: SystemEvent, on connection: PostgresConnection) async throws -> Int64 {
+    func appendSystemMessage(_ conversationId: UUID, event: SystemEvent, on connection: PostgresConnection) async throws -> Appended {
         let seq = try await nextSeq(conversationId, on: connection)
+        let id = UUID()
         let json = String(decoding: try JSONEncoder().encode(event), as: UTF8.self)
         try await connection.query("""
-            INSERT INTO messages (id, conversation_id, seq, kind, system_event) VALUES (\(UUID()), \(conversationId), \(seq), 'SYSTEM', \(json)::jsonb)
+            INSERT INTO messages (id, conversation_id, seq, kind, system_event, created_at)
+            VALUES (\(id), \(conversationId), \(seq), 'SYSTEM', \(json)::jsonb, clock_timestamp())
             """, logger: logger)
-        return seq
+        return Appended(id: id, seq: seq)
+    }
+
+    /// After a group change commits: its system messages, and a membership change for everyone
+    /// whose view changed, so live subscriptions re-check what they may see.
+    func announce(_ conversationId: UUID, appended: [Appended], affected: [UUID]) {
+        events.publish(
+            appended.map { .messageCreated(conversationId: conversationId, messageId: $0.id, seq: $0.seq) }
+                + (affected.isEmpty ? [] : [.membership(conversationId: conversationId, userIds: affected)]))
     }
 
     // MARK: Messages

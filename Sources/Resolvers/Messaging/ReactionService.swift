@@ -26,19 +26,35 @@ public struct ReactionService: Sendable {
     public func add(messageId: UUID, emoji raw: String, viewer: Viewer) async throws -> Message {
         let emoji = try Self.validEmoji(raw)
         let message = try await reactable(messageId, viewer: viewer)
-        try await core.db.query("""
+        var added = false
+        for try await _ in try await core.db.query("""
             INSERT INTO message_reactions (message_id, user_id, emoji) VALUES (\(messageId), \(viewer.userId), \(emoji))
-            ON CONFLICT DO NOTHING
+            ON CONFLICT DO NOTHING RETURNING 1
             """, logger: core.logger)
+        {
+            added = true
+        }
+        if added {
+            core.events.publish(.reaction(conversationId: message.conversationId, messageId: messageId, userId: viewer.userId,
+                                          emoji: emoji, added: true, at: Date()))
+        }
         return message
     }
 
     public func remove(messageId: UUID, emoji raw: String, viewer: Viewer) async throws -> Message {
         let emoji = try Self.validEmoji(raw)
         let message = try await reactable(messageId, viewer: viewer)
-        try await core.db.query("""
-            DELETE FROM message_reactions WHERE message_id = \(messageId) AND user_id = \(viewer.userId) AND emoji = \(emoji)
+        var removed = false
+        for try await _ in try await core.db.query("""
+            DELETE FROM message_reactions WHERE message_id = \(messageId) AND user_id = \(viewer.userId) AND emoji = \(emoji) RETURNING 1
             """, logger: core.logger)
+        {
+            removed = true
+        }
+        if removed {
+            core.events.publish(.reaction(conversationId: message.conversationId, messageId: messageId, userId: viewer.userId,
+                                          emoji: emoji, added: false, at: Date()))
+        }
         return message
     }
 

@@ -15,10 +15,18 @@ public struct ReceiptService: Sendable {
         guard !ids.isEmpty else { return [] }
         let messages = try await MessageService(core: core).messages(ids: ids, viewer: viewer)
         guard messages.count == ids.count else { throw DomainError.notFound("Message not found") }
-        try await core.db.query("""
+        var changed: [UUID: [UUID]] = [:]
+        var at = Date()
+        for try await (messageId, conversationId, time) in try await core.db.query("""
             UPDATE message_receipts SET delivered_at = now()
             WHERE user_id = \(viewer.userId) AND message_id = ANY(\(ids)) AND delivered_at IS NULL
-            """, logger: core.logger)
+            RETURNING message_id, conversation_id, delivered_at
+            """, logger: core.logger).decode((UUID, UUID, Date).self)
+        {
+            changed[conversationId, default: []].append(messageId)
+            at = time
+        }
+        announce(changed, userId: viewer.userId, status: .delivered, at: at)
         let order = Dictionary(uniqueKeysWithValues: messageIds.enumerated().reversed().map { ($1, $0) })
         return messages.sorted { order[$0.id, default: 0] < order[$1.id, default: 0] }
     }
@@ -26,7 +34,7 @@ public struct ReceiptService: Sendable {
     /// Everything up to and including `upToMessageId`; returns how many receipts became read.
     public func markRead(conversationId: UUID, upToMessageId: UUID, viewer: Viewer) async throws -> Int {
         let core = self.core
-        return try await core.db.transaction(logger: core.logger) { connection in
+        let marked: [UUID] = try await core.db.transaction(logger: core.logger) { connection in
             let membership = try await core.membership(conversationId, viewer.userId, on: connection)
             var target: Int64?
             for try await seq in try await connection.query(
@@ -35,23 +43,35 @@ public struct ReceiptService: Sendable {
                 target = seq
             }
             guard let seq = target, membership.canSee(seq: seq) else { throw DomainError.notFound("Message not found") }
-            var count = 0
-            for try await n in try await connection.query("""
-                WITH marked AS (
-                    UPDATE message_receipts SET read_at = now(), delivered_at = COALESCE(delivered_at, now())
-                    WHERE user_id = \(viewer.userId) AND conversation_id = \(conversationId) AND seq <= \(seq) AND read_at IS NULL
-                    RETURNING 1
-                ) SELECT count(*) FROM marked
-                """, logger: core.logger).decode(Int.self)
+            var marked: [UUID] = []
+            for try await id in try await connection.query("""
+                UPDATE message_receipts SET read_at = now(), delivered_at = COALESCE(delivered_at, now())
+                WHERE user_id = \(viewer.userId) AND conversation_id = \(conversationId) AND seq <= \(seq) AND read_at IS NULL
+                RETURNING message_id
+                """, logger: core.logger).decode(UUID.self)
             {
-                count = n
+                marked.append(id)
             }
             try await connection.query("""
                 UPDATE conversation_members SET last_read_seq = GREATEST(last_read_seq, \(seq))
                 WHERE conversation_id = \(conversationId) AND user_id = \(viewer.userId)
                 """, logger: core.logger)
-            return count
+            return marked
         }
+        announce([conversationId: marked], userId: viewer.userId, status: .read, at: Date())
+        return marked.count
+    }
+
+    /// Receipt events name their messages; long runs are split so each notification stays small.
+    private func announce(_ changed: [UUID: [UUID]], userId: UUID, status: MessageStatus, at: Date) {
+        var events: [DomainEvent] = []
+        for (conversationId, ids) in changed where !ids.isEmpty {
+            for start in stride(from: 0, to: ids.count, by: 100) {
+                events.append(.receipt(conversationId: conversationId, messageIds: Array(ids[start..<min(start + 100, ids.count)]),
+                                       userId: userId, status: status, at: at))
+            }
+        }
+        core.events.publish(events)
     }
 
     /// Every recipient's receipt for each message, in one query.

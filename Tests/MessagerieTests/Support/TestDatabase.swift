@@ -143,14 +143,9 @@ enum TestRun {
     /// Fast-stops every cluster under the folder by signalling its postmaster, then deletes the
     /// folder. Signals rather than `pg_ctl`, so that it also works from the watchdog shell.
     static func cleanUp(_ path: String = directory) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", stopScript, "sh", path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
         do {
-            try process.run()
-            process.waitUntilExit()
+            let completion = try ChildProcess.runBlocking(["/bin/sh", "-c", stopScript, "sh", path], mergeOutput: true)
+            if completion.status != 0 { throw TestDatabaseError(completion.output) }
         } catch {
             FileHandle.standardError.write(Data("could not clean up \(path): \(error)\n".utf8))
         }

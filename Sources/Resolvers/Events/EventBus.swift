@@ -1,0 +1,154 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import PostgresNIO
+import ServiceLifecycle
+
+/// Local delivery of domain events to this process's subscribers. Whatever the origin (this
+/// process or another gateway), events arrive here through PostgreSQL's LISTEN, so every
+/// process sees the same stream in the same way.
+public final class EventHub: Sendable {
+    private struct Subscriber: Sendable {
+        let continuation: AsyncStream<DomainEvent>.Continuation
+    }
+
+    /// Why a subscriber's stream ended early.
+    public static let overflowed = "overflowed"
+
+    private let subscribers = NIOLockedValueBox([UUID: Subscriber]())
+    /// Each subscriber has a bounded buffer; one that falls behind loses its oldest events and is
+    /// told so by the stream ending, so it reconnects and catches up rather than growing memory.
+    public let bufferSize: Int
+
+    public init(bufferSize: Int = 1024) { self.bufferSize = bufferSize }
+
+    public func subscribe() -> (id: UUID, events: AsyncStream<DomainEvent>) {
+        let id = UUID()
+        let (stream, continuation) = AsyncStream<DomainEvent>.makeStream(bufferingPolicy: .bufferingOldest(bufferSize))
+        continuation.onTermination = { [weak self] _ in self?.remove(id) }
+        subscribers.withLockedValue { $0[id] = Subscriber(continuation: continuation) }
+        return (id, stream)
+    }
+
+    public func remove(_ id: UUID) {
+        _ = subscribers.withLockedValue { $0.removeValue(forKey: id) }
+    }
+
+    public var count: Int { subscribers.withLockedValue { $0.count } }
+
+    func deliver(_ events: [DomainEvent]) {
+        let targets = subscribers.withLockedValue { Array($0.values) }
+        for target in targets {
+            for event in events {
+                if case .dropped = target.continuation.yield(event) {
+                    // Too far behind: end its stream; the client reconnects and catches up.
+                    target.continuation.finish()
+                    break
+                }
+            }
+        }
+    }
+}
+
+/// Announces committed changes to every gateway. Events published within a few milliseconds of
+/// each other travel in one NOTIFY, so a burst of commits is one notification, not a burst.
+public final class EventPublisher: Service, Sendable {
+    private let db: PostgresClient
+    private let logger: Logger
+    private let pending = NIOLockedValueBox([DomainEvent]())
+    /// Wakes the sender when the first event of a batch arrives; holds at most one wake-up.
+    private let (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    static let channel = "messagerie_events"
+    let window: Duration
+
+    public init(db: PostgresClient, logger: Logger, window: Duration = .milliseconds(5)) {
+        self.db = db
+        self.logger = logger
+        self.window = window
+    }
+
+    public func publish(_ events: DomainEvent...) { publish(events) }
+
+    public func publish(_ events: [DomainEvent]) {
+        guard !events.isEmpty else { return }
+        let wasEmpty = pending.withLockedValue { queue in
+            defer { queue.append(contentsOf: events) }
+            return queue.isEmpty
+        }
+        if wasEmpty { wake.yield() }
+    }
+
+    public func run() async throws {
+        for await _ in wakeups.cancelOnGracefulShutdown() {
+            try? await Task.sleep(for: window)
+            await flush()
+        }
+        await flush()
+    }
+
+    private func flush() async {
+        let batch = pending.withLockedValue { queue in
+            defer { queue.removeAll(keepingCapacity: true) }
+            return queue
+        }
+        for payload in EventCodec.payloads(batch) {
+            do {
+                try await db.query("SELECT pg_notify(\(Self.channel), \(payload))", logger: logger)
+            } catch {
+                // Subscribers recover what a lost notification carried through catch-up.
+                logger.error("could not announce events", metadata: ["error": "\(String(reflecting: error))", "events": "\(batch.count)"])
+            }
+        }
+    }
+}
+
+/// The one LISTEN connection of a gateway. It reconnects when the connection drops; the hub
+/// tells subscribers through a `resync` call so they can catch up on what passed meanwhile.
+public final class EventListener: Service, Sendable {
+    let endpoint: DatabaseEndpoint
+    let hub: EventHub
+    let logger: Logger
+    let onReconnect: @Sendable () async -> Void
+
+    public init(endpoint: DatabaseEndpoint, hub: EventHub, logger: Logger, onReconnect: @escaping @Sendable () async -> Void = {}) {
+        self.endpoint = endpoint
+        self.hub = hub
+        self.logger = logger
+        self.onReconnect = onReconnect
+    }
+
+    public func run() async throws {
+        var attempt = 0
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            let reconnecting = attempt > 0
+            attempt += 1
+            do {
+                try await cancelWhenGracefulShutdown {
+                    let connection = try await PostgresConnection.connect(
+                        configuration: .init(
+                            host: self.endpoint.host, port: self.endpoint.port, username: self.endpoint.username,
+                            password: self.endpoint.password, database: self.endpoint.database, tls: .disable),
+                        id: 1, logger: self.logger)
+                    do {
+                        try await connection.listen(on: EventPublisher.channel) { notifications in
+                            if reconnecting { await self.onReconnect() }
+                            for try await notification in notifications {
+                                self.hub.deliver(EventCodec.decode(notification.payload))
+                            }
+                        }
+                    } catch {
+                        try? await connection.close()
+                        throw error
+                    }
+                    try? await connection.close()
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                if Task.isShuttingDownGracefully { return }
+                logger.warning("event listener connection lost; reconnecting", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .milliseconds(500))
+            }
+        }
+    }
+}
