@@ -13,8 +13,14 @@ public struct DomainServices: Sendable {
     public let search: SearchService
     public let activity: ActivityReader
     public let keyRotation: KeyRotation
+    public let typing: TypingService
+    public let live: LiveFeed
+    public let presence: PresenceService
 
-    public init(auth: AuthService, users: UserService, messaging core: MessagingCore) {
+    public init(auth: AuthService, users: UserService, messaging core: MessagingCore, live: LiveFeed, presence: PresenceService) {
+        self.live = live
+        self.presence = presence
+        typing = TypingService(core: core)
         self.auth = auth
         self.users = users
         conversations = ConversationService(core: core)

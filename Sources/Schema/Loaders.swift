@@ -11,10 +11,16 @@ final class Loaders: Sendable {
     let members: Batcher<[Member]>
     let lastMessages: Batcher<Message>
     let unreadCounts: Batcher<Int>
+    let presence: Batcher<PresenceInfo>
 
     init(services: DomainServices, viewer: Viewer?) {
+        let presence = Batcher<PresenceInfo> { ids in
+            Dictionary(uniqueKeysWithValues: try await services.presence.presence(of: ids).map { ($0.userId, $0) })
+        }
+        self.presence = presence
         users = Batcher { ids in
-            Dictionary(uniqueKeysWithValues: try await services.users.users(ids: ids).map { ($0.id, $0) })
+            await presence.know(ids)
+            return Dictionary(uniqueKeysWithValues: try await services.users.users(ids: ids).map { ($0.id, $0) })
         }
         receipts = Batcher { ids in try await services.receipts.receipts(messageIds: ids) }
         reactions = Batcher { ids in

@@ -15,8 +15,8 @@ public enum MessagerieSchema {
             UserType.type,
             AuthTypes.otpChallenge,
             AuthTypes.authPayload,
-        ] + MessagingTypes.components + MessagingInputs.components + ActivityTypes.components
-        let components = types + [query, mutation]
+        ] + MessagingTypes.components + MessagingInputs.components + ActivityTypes.components + RealtimeTypes.components
+        let components = types + [query, mutation, subscription]
         return try Graphiti.Schema<RootResolver, OperationContext>(coders: coders) { return components }
     }
 
@@ -39,6 +39,9 @@ public enum MessagerieSchema {
                 Argument("after", at: \.after)
                 Argument("last", at: \.last)
                 Argument("before", at: \.before)
+            }
+            Field("presence", at: RootResolver.presence) {
+                Argument("userIds", at: \.userIds)
             }
             Field("myActivity", at: RootResolver.myActivity) {
                 Argument("first", at: \.first)
@@ -116,6 +119,31 @@ public enum MessagerieSchema {
                 Argument("role", at: \.role)
             }
             Field("leaveGroup", at: RootResolver.leaveGroup) {
+                Argument("conversationId", at: \.conversationId)
+            }
+            Field("setTyping", at: RootResolver.setTyping) {
+                Argument("conversationId", at: \.conversationId)
+                Argument("isTyping", at: \.isTyping)
+            }
+        }
+    }
+
+    static var subscription: Graphiti.Component<RootResolver, OperationContext> {
+        Subscription {
+            SubscriptionField("messageReceived", as: Message.self, atSub: RootResolver.messageReceived) {
+                Argument("conversationId", at: \.conversationId)
+                Argument("after", at: \.after)
+            }
+            SubscriptionField("messageStatusChanged", as: MessageStatusEvent.self, atSub: RootResolver.messageStatusChanged) {
+                Argument("conversationId", at: \.conversationId)
+            }
+            SubscriptionField("typing", as: TypingEvent.self, atSub: RootResolver.typing) {
+                Argument("conversationId", at: \.conversationId)
+            }
+            SubscriptionField("presence", as: PresenceEvent.self, atSub: RootResolver.presenceEvents) {
+                Argument("userIds", at: \.userIds)
+            }
+            SubscriptionField("reactions", as: ReactionEvent.self, atSub: RootResolver.reactions) {
                 Argument("conversationId", at: \.conversationId)
             }
         }

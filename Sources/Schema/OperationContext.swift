@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import Resolvers
 
 /// What every resolver of one GraphQL operation shares: the services, who is asking, and the
@@ -10,15 +11,23 @@ public final class OperationContext: Sendable {
     public let userAgent: String?
     /// Why a presented token was refused, so the operations that need one say exactly that.
     public let authError: DomainError?
-    let loaders: Loaders
+    private let loaderBox: NIOLockedValueBox<Loaders>
+    var loaders: Loaders { loaderBox.withLockedValue { $0 } }
 
     public init(services: DomainServices, viewer: Viewer?, authError: DomainError? = nil, clientIP: String?, userAgent: String?) {
         self.services = services
         self.viewer = viewer
         self.authError = authError
-        self.loaders = Loaders(services: services, viewer: viewer)
+        self.loaderBox = NIOLockedValueBox(Loaders(services: services, viewer: viewer))
         self.clientIP = clientIP
         self.userAgent = userAgent
+    }
+
+    /// A subscription runs its selection once per event; each event must read fresh data, not
+    /// what the previous event cached.
+    func freshLoaders() {
+        let next = Loaders(services: services, viewer: viewer)
+        loaderBox.withLockedValue { $0 = next }
     }
 
     /// Everything but sign-in needs a viewer; this is the one place that says so.

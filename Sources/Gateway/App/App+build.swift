@@ -28,7 +28,9 @@ func buildApplication(settings: Settings, logger: Logger) async throws -> some A
     let db = PostgresClient(configuration: .init(endpoint), backgroundLogger: logger)
     services.append(db)
 
-    let (domain, tokens) = try await Assembly.domain(settings: settings, db: db, logger: logger)
+    let assembled = try await Assembly.domain(settings: settings, db: db, endpoint: endpoint, logger: logger)
+    let (domain, tokens) = (assembled.services, assembled.tokens)
+    services.append(contentsOf: assembled.background)
 
     let migrator = try Migrator(directory: MigrationsLocation.resolve(settings.migrationsDirectory))
     let engine = try GraphQLEngine(
@@ -95,7 +97,7 @@ enum Assembly {
         }
     }
 
-    static func domain(settings: Settings, db: PostgresClient, logger: Logger) async throws -> (DomainServices, AccessTokens) {
+    static func domain(settings: Settings, db: PostgresClient, endpoint: DatabaseEndpoint, logger: Logger) async throws -> Domain {
         let tokenKey: AccessTokens.Key
         let secretMaterial: String
         if let file = settings.jwtES256KeyFile {
@@ -129,12 +131,26 @@ enum Assembly {
         let keyring = try MessageKeyring.parse(settings.messageKeys ?? "")
         let indexKey = settings.searchIndexKey.flatMap { Data(base64Encoded: $0) }.map { SymmetricKey(data: $0) }
             ?? DerivedKeys.searchIndexKey(from: secretMaterial)
+        let publisher = EventPublisher(db: db, logger: logger)
+        let hub = EventHub()
+        let core = MessagingCore(
+            db: db, logger: logger, keyring: keyring, index: BlindIndex(key: indexKey), limits: settings.messaging, events: publisher)
+        let live = LiveFeed(core: core, hub: hub, typingTimeout: .seconds(settings.typingTimeoutSeconds))
+        let presence = PresenceService(db: db, logger: logger, events: publisher, policy: settings.presence)
         let domain = DomainServices(
             auth: AuthService(
                 db: db, logger: logger, sender: sender, issuer: tokens,
                 codeKey: DerivedKeys.otpKey(from: secretMaterial), policy: settings.auth),
             users: UserService(db: db, logger: logger),
-            messaging: MessagingCore(db: db, logger: logger, keyring: keyring, index: BlindIndex(key: indexKey), limits: settings.messaging))
-        return (domain, tokens)
+            messaging: core, live: live, presence: presence)
+        let listener = EventListener(endpoint: endpoint, hub: hub, logger: logger)
+        return Domain(services: domain, tokens: tokens, background: [publisher, listener, live, presence])
+    }
+
+    struct Domain {
+        let services: DomainServices
+        let tokens: AccessTokens
+        /// Long-lived parts the domain needs running: event publisher and listener, live feed, presence.
+        let background: [any Service]
     }
 }

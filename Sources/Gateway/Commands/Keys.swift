@@ -32,8 +32,8 @@ struct Keys: AsyncParsableCommand {
             do {
                 try Assembly.fillEmbeddedSecrets(&settings, logger: logger)
                 let settings = settings
-                let total = try await OneOffDatabase.with(settings, logger: logger) { db in
-                    let (domain, _) = try await Assembly.domain(settings: settings, db: db, logger: logger)
+                let total = try await OneOffDatabase.with(settings, logger: logger) { db, endpoint in
+                    let domain = try await Assembly.domain(settings: settings, db: db, endpoint: endpoint, logger: logger).services
                     let before = try await domain.keyRotation.remaining()
                     print("\(before) messages to re-seal")
                     return try await domain.keyRotation.run(batchSize: batchSize) { done in print("re-sealed \(done)") }

@@ -15,7 +15,7 @@ struct Migrate: AsyncParsableCommand {
         let check = self.check
         do {
             let migrator = try Migrator(directory: MigrationsLocation.resolve(settings.migrationsDirectory))
-            let pending = try await OneOffDatabase.with(settings, logger: logger) { db in
+            let pending = try await OneOffDatabase.with(settings, logger: logger) { db, _ in
                 if check {
                     let status = try await migrator.status(db, logger: logger)
                     for m in status.applied { print("applied  \(String(format: "%04d", m.version))_\(m.name)") }

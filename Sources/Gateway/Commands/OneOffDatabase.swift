@@ -7,7 +7,7 @@ import Resolvers
 /// started it.
 enum OneOffDatabase {
     static func with<T: Sendable>(
-        _ settings: Settings, logger: Logger, _ body: @Sendable @escaping (PostgresClient) async throws -> T
+        _ settings: Settings, logger: Logger, _ body: @Sendable @escaping (PostgresClient, DatabaseEndpoint) async throws -> T
     ) async throws -> T {
         var embedded: EmbeddedPostgres?
         let endpoint: DatabaseEndpoint
@@ -24,7 +24,7 @@ enum OneOffDatabase {
         let result: Result<T, Error> = await withTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
-            do { return .success(try await body(client)) } catch { return .failure(error) }
+            do { return .success(try await body(client, endpoint)) } catch { return .failure(error) }
         }
         if let embedded { try await embedded.stop() }
         return try result.get()

@@ -45,6 +45,8 @@ struct Settings: Sendable {
     var messageKeys: String?
     var searchIndexKey: String?
     var messaging = MessagingLimits()
+    var presence = PresencePolicy()
+    var typingTimeoutSeconds = 6
 
     static func load(environment: [String: String] = ProcessInfo.processInfo.environment, dotEnvPath: String = ".env")
         throws(SettingsError) -> Settings
@@ -123,6 +125,9 @@ struct Settings: Sendable {
         }
         messaging.maxTextLength = try reader.int("MESSAGE_MAX_LENGTH", in: 1...100_000) ?? messaging.maxTextLength
         messaging.maxGroupMembers = try reader.int("GROUP_MAX_MEMBERS", in: 2...100_000) ?? messaging.maxGroupMembers
+        if let seconds = try reader.int("PRESENCE_AWAY_SECONDS", in: 5...86400) { presence.awayAfter = .seconds(seconds) }
+        if let ms = try reader.int("PRESENCE_OFFLINE_GRACE_MS", in: 0...4500) { presence.offlineGrace = .milliseconds(ms) }
+        typingTimeoutSeconds = try reader.int("TYPING_TIMEOUT_SECONDS", in: 1...60) ?? typingTimeoutSeconds
         if let code = reader.string("DEFAULT_COUNTRY_CODE") {
             let digits = code.hasPrefix("+") ? String(code.dropFirst()) : code
             guard (1...3).contains(digits.count), digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) else {

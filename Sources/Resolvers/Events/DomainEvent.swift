@@ -3,7 +3,7 @@ import Foundation
 /// What happened, as announced between gateway processes. Events carry references (ids and
 /// sequence numbers), never message text; receivers load what they need once.
 public enum DomainEvent: Sendable, Equatable, Codable {
-    case messageCreated(conversationId: UUID, messageId: UUID, seq: Int64)
+    case messageCreated(conversationId: UUID, messageId: UUID, seq: Int64, senderId: UUID?)
     case messageChanged(conversationId: UUID, messageId: UUID)
     case receipt(conversationId: UUID, messageIds: [UUID], userId: UUID, status: MessageStatus, at: Date)
     case reaction(conversationId: UUID, messageId: UUID, userId: UUID, emoji: String, added: Bool, at: Date)
@@ -14,7 +14,7 @@ public enum DomainEvent: Sendable, Equatable, Codable {
 
     public var conversationId: UUID? {
         switch self {
-        case .messageCreated(let c, _, _), .messageChanged(let c, _), .receipt(let c, _, _, _, _),
+        case .messageCreated(let c, _, _, _), .messageChanged(let c, _), .receipt(let c, _, _, _, _),
              .reaction(let c, _, _, _, _, _), .typing(let c, _, _, _), .membership(let c, _):
             c
         case .presence:

@@ -107,7 +107,7 @@ public struct MessagingCore: Sendable {
     /// whose view changed, so live subscriptions re-check what they may see.
     func announce(_ conversationId: UUID, appended: [Appended], affected: [UUID]) {
         events.publish(
-            appended.map { .messageCreated(conversationId: conversationId, messageId: $0.id, seq: $0.seq) }
+            appended.map { .messageCreated(conversationId: conversationId, messageId: $0.id, seq: $0.seq, senderId: nil) }
                 + (affected.isEmpty ? [] : [.membership(conversationId: conversationId, userIds: affected)]))
     }
 

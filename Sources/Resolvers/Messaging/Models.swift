@@ -141,3 +141,8 @@ enum Cursor {
     }
 
 }
+
+/// The cursor of a message within its conversation, as `messages` pages and live events give it.
+public enum MessageCursor {
+    public static func encode(seq: Int64) -> String { Cursor.encode("s", String(seq)) }
+}

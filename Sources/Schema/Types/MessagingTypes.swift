@@ -70,6 +70,10 @@ extension Message {
     }
 }
 
+extension Message {
+    var cursor: String { MessageCursor.encode(seq: seq) }
+}
+
 extension Receipt {
     func user(context: OperationContext, arguments: NoArguments) async throws -> User {
         guard let user = try await context.loaders.users.get(userId) else { throw DomainError.notFound("User not found") }
@@ -150,6 +154,8 @@ enum MessagingTypes {
             }.description("What a system message records: a group change."),
             Type(Message.self) {
                 Field("id", at: \.id)
+                Field("cursor", at: \.cursor)
+                    .description("Position in its conversation: pass as `after` to page on or to catch up on reconnect.")
                 Field("conversation", at: Message.conversation)
                 Field("sender", at: Message.sender)
                 Field("kind", at: \.kind)

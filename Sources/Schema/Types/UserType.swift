@@ -21,6 +21,7 @@ enum UserType {
                 .description("Visible to its owner only.")
             Field("displayName", at: \.displayName)
             Field("avatarUrl", at: User.avatarURL)
+            Field("presence", at: User.presence)
             Field("lastSeenAt", at: \.lastSeenAt)
             Field("createdAt", at: \.createdAt)
         }

@@ -1,0 +1,229 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+public struct PresencePolicy: Sendable {
+    /// Idle this long with connections open: AWAY.
+    public var awayAfter: Duration = .seconds(300)
+    /// A last connection that closes is given this long to come back before OFFLINE is announced,
+    /// so a quick reconnect does not flap; kept well under the 5 seconds the contract allows.
+    public var offlineGrace: Duration = .seconds(2)
+    public var heartbeat: Duration = .seconds(2)
+    /// A gateway silent this long is dead; its connections no longer count.
+    public var gatewayTimeout: Duration = .seconds(10)
+    public init() {}
+}
+
+public struct PresenceInfo: Sendable, Equatable {
+    public let userId: UUID
+    public let status: PresenceStatus
+    public let lastSeenAt: Date?
+}
+
+/// Presence across gateway processes. Each process counts its own connections per user and keeps
+/// one row per (user, gateway) in PostgreSQL; transitions are announced as events.
+public actor PresenceService: Service {
+    struct Local {
+        var connections = 0
+        var lastActivity = ContinuousClock.now
+        var away = false
+        var pendingOffline: Task<Void, Never>?
+    }
+
+    let db: PostgresClient
+    let logger: Logger
+    let events: EventPublisher
+    public let policy: PresencePolicy
+    public nonisolated let gatewayId = UUID()
+    private var local: [UUID: Local] = [:]
+    private var registered = false
+
+    public init(db: PostgresClient, logger: Logger, events: EventPublisher, policy: PresencePolicy = .init()) {
+        self.db = db
+        self.logger = logger
+        self.events = events
+        self.policy = policy
+    }
+
+    // MARK: Connections
+
+    public func connected(_ userId: UUID) async {
+        var state = local[userId] ?? Local()
+        state.connections += 1
+        state.lastActivity = .now
+        let resumed = state.pendingOffline != nil
+        state.pendingOffline?.cancel()
+        state.pendingOffline = nil
+        let first = state.connections == 1 && !resumed
+        let wasAway = state.away
+        state.away = false
+        local[userId] = state
+        do {
+            try await ensureRegistered()
+            if first {
+                let othersOnline = try await liveConnections(of: userId) > 0
+                try await db.query("""
+                    INSERT INTO presence (user_id, gateway_id, connections) VALUES (\(userId), \(gatewayId), 1)
+                    ON CONFLICT (user_id, gateway_id) DO UPDATE SET connections = presence.connections + 1, last_activity_at = now()
+                    """, logger: logger)
+                if !othersOnline { events.publish(.presence(userId: userId, status: .online, lastSeenAt: nil)) }
+            } else {
+                try await db.query("""
+                    UPDATE presence SET connections = \(state.connections), last_activity_at = now()
+                    WHERE user_id = \(userId) AND gateway_id = \(gatewayId)
+                    """, logger: logger)
+                if wasAway { events.publish(.presence(userId: userId, status: .online, lastSeenAt: nil)) }
+            }
+        } catch {
+            logger.error("presence update failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    public func disconnected(_ userId: UUID) async {
+        guard var state = local[userId], state.connections > 0 else { return }
+        state.connections -= 1
+        if state.connections > 0 {
+            local[userId] = state
+            _ = try? await db.query("""
+                UPDATE presence SET connections = \(state.connections) WHERE user_id = \(userId) AND gateway_id = \(gatewayId)
+                """, logger: logger)
+            return
+        }
+        let grace = policy.offlineGrace
+        state.pendingOffline = Task { [weak self] in
+            try? await Task.sleep(for: grace)
+            guard !Task.isCancelled else { return }
+            await self?.lastConnectionGone(userId)
+        }
+        local[userId] = state
+    }
+
+    /// Any sign of life from the person: a request, a frame, a typing event.
+    public func touched(_ userId: UUID) async {
+        guard var state = local[userId], state.connections > 0 else { return }
+        let wasAway = state.away
+        state.lastActivity = .now
+        state.away = false
+        local[userId] = state
+        if wasAway {
+            _ = try? await db.query(
+                "UPDATE presence SET last_activity_at = now() WHERE user_id = \(userId) AND gateway_id = \(gatewayId)", logger: logger)
+            events.publish(.presence(userId: userId, status: .online, lastSeenAt: nil))
+        }
+    }
+
+    private func lastConnectionGone(_ userId: UUID) async {
+        guard let state = local[userId], state.connections == 0 else { return }
+        local[userId] = nil
+        do {
+            try await db.query("DELETE FROM presence WHERE user_id = \(userId) AND gateway_id = \(gatewayId)", logger: logger)
+            try await announceOfflineIfGone([userId])
+        } catch {
+            logger.error("presence update failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func announceOfflineIfGone(_ users: [UUID]) async throws {
+        guard !users.isEmpty else { return }
+        let rows = try await db.query("""
+            UPDATE users SET last_seen_at = now() WHERE id = ANY(\(users)) AND NOT EXISTS (
+                SELECT 1 FROM presence p JOIN gateways g ON g.id = p.gateway_id
+                WHERE p.user_id = users.id AND g.heartbeat_at > now() - make_interval(secs => \(Self.seconds(policy.gatewayTimeout))))
+            RETURNING id, last_seen_at
+            """, logger: logger)
+        for try await (id, seen) in rows.decode((UUID, Date).self) {
+            events.publish(.presence(userId: id, status: .offline, lastSeenAt: seen))
+        }
+    }
+
+    private func liveConnections(of userId: UUID) async throws -> Int {
+        for try await count in try await db.query("""
+            SELECT count(*) FROM presence p JOIN gateways g ON g.id = p.gateway_id
+            WHERE p.user_id = \(userId) AND g.heartbeat_at > now() - make_interval(secs => \(Self.seconds(policy.gatewayTimeout)))
+            """, logger: logger).decode(Int.self)
+        {
+            return count
+        }
+        return 0
+    }
+
+    private func ensureRegistered() async throws {
+        guard !registered else { return }
+        try await db.query("""
+            INSERT INTO gateways (id) VALUES (\(gatewayId)) ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()
+            """, logger: logger)
+        registered = true
+    }
+
+    // MARK: Reading
+
+    public func presence(of userIds: [UUID]) async throws -> [PresenceInfo] {
+        guard !userIds.isEmpty else { return [] }
+        var result: [UUID: PresenceInfo] = [:]
+        let timeout = Self.seconds(policy.gatewayTimeout)
+        let away = Self.seconds(policy.awayAfter)
+        for try await (id, seen, online, idle) in try await db.query("""
+            SELECT u.id, u.last_seen_at, p.user_id IS NOT NULL, COALESCE(p.latest < now() - make_interval(secs => \(away)), false)
+            FROM users u LEFT JOIN LATERAL (
+                SELECT p.user_id, max(p.last_activity_at) AS latest FROM presence p JOIN gateways g ON g.id = p.gateway_id
+                WHERE p.user_id = u.id AND g.heartbeat_at > now() - make_interval(secs => \(timeout)) GROUP BY p.user_id
+            ) p ON true
+            WHERE u.id = ANY(\(userIds))
+            """, logger: logger).decode((UUID, Date?, Bool, Bool).self)
+        {
+            let localAway = local[id]?.away ?? false
+            let status: PresenceStatus = !online ? .offline : (idle || localAway) ? .away : .online
+            result[id] = PresenceInfo(userId: id, status: status, lastSeenAt: seen)
+        }
+        return userIds.compactMap { result[$0] }
+    }
+
+    // MARK: Service
+
+    public func run() async throws {
+        try? await ensureRegistered()
+        await withGracefulShutdownHandler {
+            while !Task.isCancelled, !Task.isShuttingDownGracefully {
+                do {
+                    try await beat()
+                } catch {
+                    logger.warning("presence heartbeat failed", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: policy.heartbeat)
+            }
+        } onGracefulShutdown: {}
+        // Leaving: our connections stop counting at once rather than after the timeout.
+        let users = Array(local.keys)
+        local.removeAll()
+        _ = try? await db.query("DELETE FROM gateways WHERE id = \(gatewayId)", logger: logger)
+        try? await announceOfflineIfGone(users)
+    }
+
+    private func beat() async throws {
+        try await db.query("UPDATE gateways SET heartbeat_at = now() WHERE id = \(gatewayId)", logger: logger)
+        // Idle people become AWAY.
+        let now = ContinuousClock.now
+        for (userId, state) in local where state.connections > 0 && !state.away && now - state.lastActivity >= policy.awayAfter {
+            local[userId]?.away = true
+            try await db.query(
+                "UPDATE presence SET last_activity_at = now() - make_interval(secs => \(Self.seconds(policy.awayAfter))) WHERE user_id = \(userId) AND gateway_id = \(gatewayId)",
+                logger: logger)
+            events.publish(.presence(userId: userId, status: .away, lastSeenAt: nil))
+        }
+        // Gateways that stopped beating: their people may now be offline.
+        var orphaned: [UUID] = []
+        for try await user in try await db.query("""
+            WITH dead AS (DELETE FROM gateways WHERE heartbeat_at < now() - make_interval(secs => \(Self.seconds(policy.gatewayTimeout))) RETURNING id)
+            SELECT DISTINCT p.user_id FROM presence p WHERE p.gateway_id IN (SELECT id FROM dead)
+            """, logger: logger).decode(UUID.self)
+        {
+            orphaned.append(user)
+        }
+        try await announceOfflineIfGone(orphaned)
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,187 @@
+import Foundation
+import Graphiti
+import Resolvers
+
+/// The client fell too far behind the live stream; it reconnects and catches up with `after`.
+struct SlowConsumer: Error, CustomStringConvertible {
+    var description: String { "Subscriber fell too far behind; reconnect and catch up with the after cursor" }
+}
+
+extension RootResolver {
+    struct ConversationFilterArguments: Codable { let conversationId: UUID? }
+    struct MessageReceivedArguments: Codable { let conversationId: UUID?; let after: String? }
+    struct UserIDsArguments: Codable { let userIds: [UUID]? }
+    struct RequiredUserIDsArguments: Codable { let userIds: [UUID] }
+    struct TypingArguments: Codable { let conversationId: UUID; let isTyping: Bool }
+
+    func presence(context: OperationContext, arguments: RequiredUserIDsArguments) async throws -> [PresenceInfo] {
+        _ = try context.requireViewer()
+        return try await context.services.presence.presence(of: Array(arguments.userIds.prefix(500)))
+    }
+
+    func setTyping(context: OperationContext, arguments: TypingArguments) async throws -> Bool {
+        let viewer = try context.requireViewer()
+        try await context.services.typing.set(conversationId: arguments.conversationId, isTyping: arguments.isTyping, viewer: viewer)
+        await context.services.presence.touched(viewer.userId)
+        return true
+    }
+
+    /// Checks the filter, then turns the process's live feed into this subscriber's stream.
+    private func stream<Element: Sendable>(
+        _ context: OperationContext, conversationId: UUID?,
+        catchUp: (@Sendable (AsyncThrowingStream<Element, Error>.Continuation) async throws -> Void)? = nil,
+        _ transform: @escaping @Sendable (LiveEvent, Viewer) async throws -> [Element]
+    ) async throws -> AsyncThrowingStream<Element, Error> {
+        let viewer = try context.requireViewer()
+        if let conversationId {
+            _ = try await context.services.conversations.requireConversation(id: conversationId, viewer: viewer)
+        }
+        // Subscribe before catching up, so nothing falls between the two.
+        let live = context.services.live.subscribe()
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    try await catchUp?(continuation)
+                    for await event in live {
+                        for element in try await transform(event, viewer) {
+                            context.freshLoaders()
+                            continuation.yield(element)
+                        }
+                    }
+                    continuation.finish(throwing: Task.isCancelled ? nil : SlowConsumer())
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    func messageReceived(context: OperationContext, arguments: MessageReceivedArguments) async throws -> AsyncThrowingStream<Message, Error> {
+        let services = context.services
+        let filter = arguments.conversationId
+        let positions = SeqPositions()
+        if arguments.after != nil, filter == nil {
+            throw DomainError.badUserInput("after needs conversationId: cursors count within one conversation", field: "after")
+        }
+        var catchUp: (@Sendable (AsyncThrowingStream<Message, Error>.Continuation) async throws -> Void)?
+        if let conversationId = filter, let after = arguments.after {
+            let viewer = try context.requireViewer()
+            catchUp = { continuation in
+                var cursor = after
+                while true {
+                    let page = try await services.messages.page(
+                        conversationId: conversationId, request: PageRequest(first: 100, after: cursor), viewer: viewer)
+                    for (_, message) in page.items {
+                        await positions.record(message)
+                        context.freshLoaders()
+                        continuation.yield(message)
+                    }
+                    guard page.hasNextPage, let last = page.items.last else { break }
+                    cursor = last.cursor
+                }
+            }
+        }
+        return try await stream(context, conversationId: filter, catchUp: catchUp) { event, viewer in
+            guard case .message(let message, let audience) = event, audience.contains(viewer.userId),
+                  filter == nil || message.conversationId == filter
+            else { return [] }
+            // A gap means a notification was lost: load what lies between from the log.
+            let missing = await positions.gap(before: message)
+            var result: [Message] = []
+            if let from = missing {
+                let page = try await services.messages.page(
+                    conversationId: message.conversationId,
+                    request: PageRequest(first: 100, after: MessageCursor.encode(seq: from)), viewer: viewer)
+                result = page.items.map(\.item).filter { $0.seq < message.seq }
+            }
+            result.append(message)
+            var fresh: [Message] = []
+            for item in result where await positions.record(item) { fresh.append(item) }
+            return fresh
+        }
+    }
+
+    func messageStatusChanged(context: OperationContext, arguments: ConversationFilterArguments) async throws -> AsyncThrowingStream<MessageStatusEvent, Error> {
+        let filter = arguments.conversationId
+        return try await stream(context, conversationId: filter) { event, viewer in
+            guard case .status(let message, let userId, let status, let at, let audience) = event, audience.contains(viewer.userId),
+                  filter == nil || message.conversationId == filter
+            else { return [] }
+            return [MessageStatusEvent(message: message, userId: userId, status: status, at: at)]
+        }
+    }
+
+    func typing(context: OperationContext, arguments: ConversationFilterArguments) async throws -> AsyncThrowingStream<TypingEvent, Error> {
+        let filter = arguments.conversationId
+        return try await stream(context, conversationId: filter) { event, viewer in
+            guard case .typing(let conversationId, let userId, let isTyping, let at, let audience) = event,
+                  audience.contains(viewer.userId), userId != viewer.userId, filter == nil || conversationId == filter
+            else { return [] }
+            return [TypingEvent(conversationId: conversationId, userId: userId, isTyping: isTyping, at: at)]
+        }
+    }
+
+    func reactions(context: OperationContext, arguments: ConversationFilterArguments) async throws -> AsyncThrowingStream<ReactionEvent, Error> {
+        let filter = arguments.conversationId
+        return try await stream(context, conversationId: filter) { event, viewer in
+            guard case .reaction(let message, let userId, let emoji, let added, let at, let audience) = event,
+                  audience.contains(viewer.userId), filter == nil || message.conversationId == filter
+            else { return [] }
+            return [ReactionEvent(message: message, userId: userId, emoji: emoji, action: added ? .added : .removed, at: at)]
+        }
+    }
+
+    /// The viewer's contacts (people sharing a conversation with them), or the given ids among them.
+    func presenceEvents(context: OperationContext, arguments: UserIDsArguments) async throws -> AsyncThrowingStream<PresenceEvent, Error> {
+        let viewer = try context.requireViewer()
+        let services = context.services
+        let contacts = Contacts(ids: try await services.conversations.contacts(of: viewer.userId), only: arguments.userIds.map(Set.init))
+        return try await stream(context, conversationId: nil) { event, viewer in
+            switch event {
+            case .presence(let userId, let status, let lastSeenAt):
+                guard await contacts.contains(userId) else { return [] }
+                return [PresenceEvent(userId: userId, status: status, lastSeenAt: lastSeenAt)]
+            case .membership:
+                // Group changes are rare; re-reading the contacts keeps joins and removals exact.
+                await contacts.replace(try await services.conversations.contacts(of: viewer.userId))
+                return []
+            default:
+                return []
+            }
+        }
+    }
+}
+
+/// Last sequence number delivered per conversation: drops what catch-up already sent and
+/// detects gaps left by a lost notification.
+actor SeqPositions {
+    private var last: [UUID: Int64] = [:]
+
+    /// False when the message was already delivered.
+    @discardableResult
+    func record(_ message: Message) -> Bool {
+        if let seen = last[message.conversationId], message.seq <= seen { return false }
+        last[message.conversationId] = message.seq
+        return true
+    }
+
+    /// The last delivered sequence number when `message` does not follow it directly.
+    func gap(before message: Message) -> Int64? {
+        guard let seen = last[message.conversationId], message.seq > seen + 1 else { return nil }
+        return seen
+    }
+}
+
+actor Contacts {
+    private var ids: Set<UUID>
+    private let only: Set<UUID>?
+
+    init(ids: Set<UUID>, only: Set<UUID>?) {
+        self.ids = ids
+        self.only = only
+    }
+
+    func contains(_ id: UUID) -> Bool { ids.contains(id) && (only?.contains(id) ?? true) }
+    func replace(_ next: Set<UUID>) { ids = next }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import Graphiti
+import Resolvers
+
+struct MessageStatusEvent: Sendable { let message: Message; let userId: UUID; let status: MessageStatus; let at: Date }
+struct TypingEvent: Sendable { let conversationId: UUID; let userId: UUID; let isTyping: Bool; let at: Date }
+struct PresenceEvent: Sendable { let userId: UUID; let status: PresenceStatus; let lastSeenAt: Date? }
+enum ReactionAction: String, Sendable, Codable, CaseIterable { case added = "ADDED", removed = "REMOVED" }
+struct ReactionEvent: Sendable { let message: Message; let userId: UUID; let emoji: String; let action: ReactionAction; let at: Date }
+
+/// Events name a user by id; the selection loads them through the operation's batcher.
+protocol HasEventUser { var userId: UUID { get } }
+extension MessageStatusEvent: HasEventUser {}
+extension TypingEvent: HasEventUser {}
+extension PresenceEvent: HasEventUser {}
+extension ReactionEvent: HasEventUser {}
+
+extension HasEventUser {
+    func user(context: OperationContext, arguments: NoArguments) async throws -> User {
+        guard let user = try await context.loaders.users.get(userId) else { throw DomainError.notFound("User not found") }
+        return user
+    }
+}
+
+extension PresenceInfo: HasEventUser {}
+
+extension User {
+    func presence(context: OperationContext, arguments: NoArguments) async throws -> PresenceStatus {
+        try await context.loaders.presence.get(id)?.status ?? .offline
+    }
+}
+
+enum RealtimeTypes {
+    static var components: [Graphiti.Component<RootResolver, OperationContext>] {
+        [
+            Enum(PresenceStatus.self) { Value(.online); Value(.away); Value(.offline) },
+            Enum(ReactionAction.self) { Value(.added); Value(.removed) },
+            Type(PresenceInfo.self, as: "Presence") {
+                Field("user", at: PresenceInfo.user)
+                Field("status", at: \.status)
+                Field("lastSeenAt", at: \.lastSeenAt)
+            },
+            Type(MessageStatusEvent.self) {
+                Field("message", at: \.message)
+                Field("user", at: MessageStatusEvent.user)
+                Field("status", at: \.status)
+                Field("at", at: \.at)
+            },
+            Type(TypingEvent.self) {
+                Field("conversationId", at: \.conversationId)
+                Field("user", at: TypingEvent.user)
+                Field("isTyping", at: \.isTyping)
+                Field("at", at: \.at)
+            },
+            Type(PresenceEvent.self) {
+                Field("user", at: PresenceEvent.user)
+                Field("status", at: \.status)
+                Field("lastSeenAt", at: \.lastSeenAt)
+            },
+            Type(ReactionEvent.self) {
+                Field("message", at: \.message)
+                Field("user", at: ReactionEvent.user)
+                Field("emoji", at: \.emoji)
+                Field("action", at: \.action)
+                Field("at", at: \.at)
+            },
+        ]
+    }
+}
