@@ -23,6 +23,15 @@ public final class OperationContext: Sendable {
         self.userAgent = userAgent
     }
 
+    private let signedIn = NIOLockedValueBox<UUID?>(nil)
+
+    /// Sign-in operations return the person who just signed in; they may see their own details
+    /// although the request carried no token.
+    func recognise(_ userId: UUID) { signedIn.withLockedValue { $0 = userId } }
+
+    /// Whether `userId` is the person making this request.
+    func isSelf(_ userId: UUID) -> Bool { viewer?.userId == userId || signedIn.withLockedValue { $0 } == userId }
+
     /// A subscription runs its selection once per event; each event must read fresh data, not
     /// what the previous event cached.
     func freshLoaders() {

@@ -19,13 +19,17 @@ public struct RootResolver: Sendable {
     }
 
     func verifyOtp(context: OperationContext, arguments: VerifyArguments) async throws -> AuthPayload {
-        AuthPayload(try await context.services.auth.verifyOTP(
+        let result = try await context.services.auth.verifyOTP(
             phone: arguments.phone, code: arguments.code, displayName: arguments.displayName,
-            ip: context.clientIP, userAgent: context.userAgent))
+            ip: context.clientIP, userAgent: context.userAgent)
+        context.recognise(result.user.id)
+        return AuthPayload(result)
     }
 
     func refreshSession(context: OperationContext, arguments: RefreshArguments) async throws -> AuthPayload {
-        AuthPayload(try await context.services.auth.refresh(token: arguments.refreshToken))
+        let result = try await context.services.auth.refresh(token: arguments.refreshToken)
+        context.recognise(result.user.id)
+        return AuthPayload(result)
     }
 
     func logout(context: OperationContext, arguments: NoArguments) async throws -> Bool {

@@ -102,7 +102,14 @@ final class GraphQLEngine: Sendable {
         } catch {
             result = GraphQLResult(errors: [GraphQLError(error)])
         }
-        return GraphQLResult(data: result.data, errors: result.errors.map(shape))
+        // Errors at a path come from execution: the response then has `data`, null if the error
+        // reached the root. Errors without a path (variables) mean execution never started.
+        // (`Map` is nil-literal expressible, so compare the optional by pattern, not with `nil`.)
+        let data: Map? = switch result.data {
+        case .some(let data): data
+        case .none: result.errors.contains { !$0.path.elements.isEmpty } ? Map.null : Optional<Map>.none
+        }
+        return GraphQLResult(data: data, errors: result.errors.map(shape))
     }
 
     /// Public form of an error: domain errors keep their text and code; anything unexpected is

@@ -97,7 +97,8 @@ struct GraphQLHTTPController: Sendable {
             let operationContext = await makeOperationContext(request, context)
             let result = try await engine.execute(prepared, operation: operation, variables: variables, context: operationContext)
             // With the new media type, a result that never reached execution (bad variables) is a request error.
-            let status: HTTPResponse.Status = media == .graphQLResponse && result.data == nil ? .badRequest : .ok
+            let reachedExecution = if case .some = result.data { true } else { false }
+            let status: HTTPResponse.Status = media == .graphQLResponse && !reachedExecution ? .badRequest : .ok
             return Self.response(result, status: status, media: media)
         } catch {
             switch error {

@@ -12,8 +12,11 @@ enum DotEnv {
             guard let eq = line.firstIndex(of: "=") else { continue }
             let key = line[..<eq].trimmingCharacters(in: .whitespaces)
             var value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
-            if let quote = value.first, quote == "\"" || quote == "'", value.count >= 2, value.last == quote {
-                value = String(value.dropFirst().dropLast())
+            if let quote = value.first, quote == "\"" || quote == "'",
+               let close = value.dropFirst().firstIndex(of: quote)
+            {
+                // The value is what the quotes hold; anything after them (a comment) is dropped.
+                value = String(value[value.index(after: value.startIndex)..<close])
                 if quote == "\"" { value = value.replacingOccurrences(of: "\\n", with: "\n") }
             } else if let hash = value.range(of: " #") {
                 value = value[..<hash.lowerBound].trimmingCharacters(in: .whitespaces)

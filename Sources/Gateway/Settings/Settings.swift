@@ -130,7 +130,9 @@ struct Settings: Sendable {
         typingTimeoutSeconds = try reader.int("TYPING_TIMEOUT_SECONDS", in: 1...60) ?? typingTimeoutSeconds
         if let code = reader.string("DEFAULT_COUNTRY_CODE") {
             let digits = code.hasPrefix("+") ? String(code.dropFirst()) : code
-            guard (1...3).contains(digits.count), digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) else {
+            guard (1...3).contains(digits.count), digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber),
+                  digits.first != "0"
+            else {
                 throw SettingsError(name: "DEFAULT_COUNTRY_CODE", reason: "must be a country calling code such as 234")
             }
             auth.defaultCountryCallingCode = digits

@@ -5,7 +5,7 @@ import Resolvers
 extension User {
     /// A phone number is personal: only its owner sees it.
     func visiblePhone(context: OperationContext, arguments: NoArguments) -> String? {
-        context.viewer?.userId == id ? phone : nil
+        context.isSelf(id) ? phone : nil
     }
 
     func avatarURL(context: OperationContext, arguments: NoArguments) -> String? {
