@@ -2,6 +2,8 @@ import AsyncHTTPClient
 import Crypto
 import Foundation
 import Hummingbird
+import HummingbirdWSCompression
+import HummingbirdWebSocket
 import Logging
 import Outbound
 import PostgresNIO
@@ -44,8 +46,14 @@ func buildApplication(settings: Settings, logger: Logger) async throws -> some A
     GraphQLHTTPController(engine: engine, services: domain, tokens: tokens, maxBodyBytes: settings.maxRequestBytes)
         .addRoutes(to: router)
 
+    // Upgrade requests are matched here: GraphQL over WebSocket and the Socket.IO WebSocket transport.
+    let webSocketRouter = Router(context: AppWebSocketContext.self)
+
     var app = Application(
         router: router,
+        server: .http1WebSocketUpgrade(
+            webSocketRouter: webSocketRouter,
+            configuration: .init(ws: .init(maxFrameSize: settings.maxRequestBytes, extensions: [.perMessageDeflate()]))),
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "messagerie"),
         services: services,
         logger: logger)
