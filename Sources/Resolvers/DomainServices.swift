@@ -16,10 +16,12 @@ public struct DomainServices: Sendable {
     public let typing: TypingService
     public let live: LiveFeed
     public let presence: PresenceService
+    public let telemetry: Telemetry
 
     public init(auth: AuthService, users: UserService, messaging core: MessagingCore, live: LiveFeed, presence: PresenceService) {
         self.live = live
         self.presence = presence
+        telemetry = core.telemetry
         typing = TypingService(core: core)
         self.auth = auth
         self.users = users

@@ -5,8 +5,10 @@ import Hummingbird
 import HummingbirdWSCompression
 import HummingbirdWebSocket
 import Logging
+import Metrics
 import Outbound
 import PostgresNIO
+import Prometheus
 import Resolvers
 import ServiceLifecycle
 
@@ -30,19 +32,24 @@ func buildApplication(settings: Settings, logger: Logger) async throws -> some A
     let db = PostgresClient(configuration: .init(endpoint), backgroundLogger: logger)
     services.append(db)
 
-    let assembled = try await Assembly.domain(settings: settings, db: db, endpoint: endpoint, logger: logger)
+    // One registry per application, so that tests running several gateways read their own figures.
+    let registry = PrometheusCollectorRegistry()
+    let metrics = PrometheusMetricsFactory(registry: registry)
+    let assembled = try await Assembly.domain(settings: settings, db: db, endpoint: endpoint, metrics: metrics, logger: logger)
     let (domain, tokens) = (assembled.services, assembled.tokens)
     services.append(contentsOf: assembled.background)
 
     let migrator = try Migrator(directory: MigrationsLocation.resolve(settings.migrationsDirectory))
     let engine = try GraphQLEngine(
         limits: GraphQLLimits(maxDepth: settings.maxQueryDepth, maxCost: settings.maxQueryCost, introspection: settings.introspection),
-        logger: logger)
+        logger: logger, metrics: metrics)
 
     let router = Router(context: AppRequestContext.self)
+    router.add(middleware: HTTPMetricsMiddleware(factory: metrics))
     router.add(middleware: LogRequestsMiddleware(.info))
     router.add(middleware: RequestIDMiddleware())
     HealthController(db: db, migrator: migrator, logger: logger).addRoutes(to: router)
+    MetricsController(registry: registry, factory: metrics, token: settings.metricsToken).addRoutes(to: router)
     GraphQLHTTPController(engine: engine, services: domain, tokens: tokens, maxBodyBytes: settings.maxRequestBytes)
         .addRoutes(to: router)
 
@@ -105,7 +112,10 @@ enum Assembly {
         }
     }
 
-    static func domain(settings: Settings, db: PostgresClient, endpoint: DatabaseEndpoint, logger: Logger) async throws -> Domain {
+    static func domain(
+        settings: Settings, db: PostgresClient, endpoint: DatabaseEndpoint, metrics: any MetricsFactory = NOOPMetricsHandler.instance,
+        logger: Logger
+    ) async throws -> Domain {
         let tokenKey: AccessTokens.Key
         let secretMaterial: String
         if let file = settings.jwtES256KeyFile {
@@ -142,7 +152,8 @@ enum Assembly {
         let publisher = EventPublisher(db: db, logger: logger)
         let hub = EventHub()
         let core = MessagingCore(
-            db: db, logger: logger, keyring: keyring, index: BlindIndex(key: indexKey), limits: settings.messaging, events: publisher)
+            db: db, logger: logger, keyring: keyring, index: BlindIndex(key: indexKey), limits: settings.messaging, events: publisher,
+            telemetry: Telemetry(factory: metrics))
         let live = LiveFeed(core: core, hub: hub, typingTimeout: .seconds(settings.typingTimeoutSeconds))
         let presence = PresenceService(db: db, logger: logger, events: publisher, policy: settings.presence)
         let domain = DomainServices(

@@ -2,6 +2,7 @@ import Foundation
 import Graphiti
 import GraphQL
 import Logging
+import Metrics
 import NIOConcurrencyHelpers
 import Resolvers
 import Schema
@@ -42,11 +43,13 @@ final class GraphQLEngine: Sendable {
     let resolver = RootResolver()
     let limits: GraphQLLimits
     let logger: Logger
+    let metrics: OperationMetrics
     private let cache = NIOLockedValueBox([String: PreparedDocument]())
     private let rules: [@Sendable (ValidationContext) -> Visitor]
 
-    init(limits: GraphQLLimits, logger: Logger) throws {
+    init(limits: GraphQLLimits, logger: Logger, metrics: any MetricsFactory = NOOPMetricsHandler.instance) throws {
         schema = try MessagerieSchema.build()
+        self.metrics = OperationMetrics(factory: metrics)
         self.limits = limits
         self.logger = logger
         rules = GraphQL.specifiedRules + (limits.introspection ? [] : [NoSchemaIntrospectionCustomRule])
@@ -95,6 +98,7 @@ final class GraphQLEngine: Sendable {
                 nodes: [operation], extensions: ["code": "QUERY_TOO_COSTLY"])])
         }
         let result: GraphQLResult
+        let start = ContinuousClock.now
         do {
             result = try await GraphQL.execute(
                 schema: schema.schema, documentAST: prepared.document, rootValue: resolver, context: context,
@@ -102,6 +106,7 @@ final class GraphQLEngine: Sendable {
         } catch {
             result = GraphQLResult(errors: [GraphQLError(error)])
         }
+        metrics.record(operation, errors: result.errors.count, since: start)
         // Errors at a path come from execution: the response then has `data`, null if the error
         // reached the root. Errors without a path (variables) mean execution never started.
         // (`Map` is nil-literal expressible, so compare the optional by pattern, not with `nil`.)

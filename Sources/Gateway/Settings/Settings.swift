@@ -40,6 +40,8 @@ struct Settings: Sendable {
     var maxQueryDepth = 12
     var maxQueryCost = 5000
     var maxRequestBytes = 1 << 20
+    /// Bearer token scrapers present at `/metrics`; without it only loopback callers are answered.
+    var metricsToken: String?
     var auth = AuthPolicy()
     /// `MESSAGE_KEYS` as given; parsed (and checked) at load so a bad value stops start-up.
     var messageKeys: String?
@@ -105,6 +107,7 @@ struct Settings: Sendable {
         maxQueryDepth = try reader.int("GRAPHQL_MAX_DEPTH", in: 2...100) ?? maxQueryDepth
         maxQueryCost = try reader.int("GRAPHQL_MAX_COST", in: 10...1_000_000) ?? maxQueryCost
         maxRequestBytes = try reader.int("MAX_REQUEST_BYTES", in: 1024...(64 << 20)) ?? maxRequestBytes
+        metricsToken = reader.string("METRICS_TOKEN")
         auth.codeLifetimeSeconds = try reader.int("OTP_TTL_SECONDS", in: 30...3600) ?? auth.codeLifetimeSeconds
         auth.maxWrongAttempts = try reader.int("OTP_MAX_ATTEMPTS", in: 1...20) ?? auth.maxWrongAttempts
         auth.resendCooldownSeconds = try reader.int("OTP_RESEND_COOLDOWN_SECONDS", in: 0...3600) ?? auth.resendCooldownSeconds

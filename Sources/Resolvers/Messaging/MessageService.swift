@@ -99,6 +99,7 @@ public struct MessageService: Sendable {
         }
         switch outcome {
         case .stored(let message):
+            core.telemetry.messagesStored.increment()
             core.events.publish(.messageCreated(conversationId: message.conversationId, messageId: message.id, seq: message.seq, senderId: message.senderId))
             return message
         case .duplicate:

@@ -18,12 +18,14 @@ public struct MessagingCore: Sendable {
     let limits: MessagingLimits
     let activity: ActivityLog
     let events: EventPublisher
+    let telemetry: Telemetry
 
     public init(
         db: PostgresClient, logger: Logger, keyring: MessageKeyring, index: BlindIndex, limits: MessagingLimits,
-        events: EventPublisher
+        events: EventPublisher, telemetry: Telemetry = Telemetry()
     ) {
         self.events = events
+        self.telemetry = telemetry
         self.db = db
         self.logger = logger
         self.keyring = keyring
