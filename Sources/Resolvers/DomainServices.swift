@@ -17,8 +17,11 @@ public struct DomainServices: Sendable {
     public let live: LiveFeed
     public let presence: PresenceService
     public let telemetry: Telemetry
+    public let attachments: AttachmentService
+    public let devices: DeviceService
 
-    public init(auth: AuthService, users: UserService, messaging core: MessagingCore, live: LiveFeed, presence: PresenceService) {
+    public init(auth: AuthService, users: UserService, messaging core: MessagingCore, live: LiveFeed, presence: PresenceService,
+                media: MediaStore = MediaStore(root: "uploads", policy: MediaPolicy())) {
         self.live = live
         self.presence = presence
         telemetry = core.telemetry
@@ -33,5 +36,7 @@ public struct DomainServices: Sendable {
         search = SearchService(core: core)
         activity = ActivityReader(db: core.db, logger: core.logger)
         keyRotation = KeyRotation(core: core)
+        attachments = AttachmentService(core: core, store: media)
+        devices = DeviceService(db: core.db, logger: core.logger)
     }
 }

@@ -36,10 +36,7 @@ public struct MessageService: Sendable {
         guard (input.conversationId == nil) != (input.recipientId == nil) else {
             throw DomainError.badUserInput("Give exactly one of conversationId or recipientId", field: "conversationId")
         }
-        if !input.attachmentIds.isEmpty {
-            throw DomainError.badUserInput("Unknown attachment", field: "attachmentIds")
-        }
-        let text = try core.validText(input.text, required: true)
+        let text = try core.validText(input.text, required: input.attachmentIds.isEmpty)
         if let clientId = input.clientMessageId {
             guard (1...128).contains(clientId.count) else {
                 throw DomainError.badUserInput("clientMessageId must be 1 to 128 characters", field: "clientMessageId")
@@ -84,6 +81,7 @@ public struct MessageService: Sendable {
                     // A concurrent retry won; undo our sequence bump with the transaction.
                     throw DuplicateSend()
                 }
+                try await AttachmentService.link(input.attachmentIds, to: id, sender: viewer.userId, core: core, on: connection)
                 try await connection.query("""
                     INSERT INTO message_receipts (message_id, user_id, conversation_id, seq)
                     SELECT \(id), user_id, \(conversationId), \(seq) FROM conversation_members
