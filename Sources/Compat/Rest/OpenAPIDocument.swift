@@ -1,0 +1,4 @@
+/// The OpenAPI 3.1 description of every REST route, served at `/openapi.json`.
+enum OpenAPIDocument {
+    static let json = #"{}"#
+}

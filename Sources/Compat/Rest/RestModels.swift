@@ -1,0 +1,153 @@
+import Foundation
+import Resolvers
+
+/// The REST shapes of the original API. Ids are lower-case UUID strings, dates RFC 3339 UTC.
+struct RestUser: Encodable {
+    let id: String
+    let phone: String?
+    /// The original API's name for the display name; `displayName` is the same value.
+    let name: String?
+    let displayName: String?
+    let avatarUrl: String?
+    let lastSeenAt: Date?
+    let createdAt: Date
+
+    init(_ user: User, viewer: UUID?) {
+        id = user.id.rest
+        phone = user.id == viewer ? user.phone : nil
+        name = user.displayName
+        displayName = user.displayName
+        avatarUrl = user.avatarAttachmentId.map(Attachment.url)
+        lastSeenAt = user.lastSeenAt
+        createdAt = user.createdAt
+    }
+}
+
+struct RestAttachment: Encodable {
+    let id: String
+    let url: String
+    let kind: String
+    let mimeType: String
+    let size: Int64
+    let width: Int?
+    let height: Int?
+    let sha256: String
+    let fileName: String?
+
+    init(_ a: Attachment) {
+        id = a.id.rest
+        url = a.url
+        kind = a.kind.rawValue
+        mimeType = a.mimeType
+        size = a.byteSize
+        width = a.width
+        height = a.height
+        sha256 = a.sha256
+        fileName = a.fileName
+    }
+}
+
+struct RestReaction: Encodable {
+    let emoji: String
+    let count: Int
+    let reactedByMe: Bool
+}
+
+struct RestMessage: Encodable {
+    let id: String
+    let conversationId: String
+    let senderId: String?
+    /// The other person of a direct conversation; null in groups.
+    let receiverId: String?
+    let content: String?
+    let attachments: [RestAttachment]
+    let status: String
+    let reactions: [RestReaction]
+    let replyToId: String?
+    let clientMessageId: String?
+    let kind: String
+    let createdAt: Date
+    let editedAt: Date?
+    let deletedAt: Date?
+}
+
+struct RestMember: Encodable {
+    let userId: String
+    let role: String
+    let joinedAt: Date
+}
+
+struct RestConversation: Encodable {
+    let id: String
+    let kind: String
+    let title: String?
+    let members: [RestMember]
+    let lastMessage: RestMessage?
+    let unreadCount: Int
+    let createdAt: Date
+    let lastActivityAt: Date
+}
+
+struct RestMessages: Encodable {
+    let messages: [RestMessage]
+    let nextCursor: String?
+}
+
+struct RestOneMessage: Encodable { let message: RestMessage }
+
+extension UUID {
+    var rest: String { uuidString.lowercased() }
+}
+
+/// Builds REST messages with everything they show loaded for the whole list at once, through the
+/// same services GraphQL reads.
+struct RestPresenter: Sendable {
+    let services: DomainServices
+
+    func messages(_ list: [Message], viewer: Viewer) async throws -> [RestMessage] {
+        guard !list.isEmpty else { return [] }
+        let ids = list.map(\.id)
+        let conversationIds = Array(Set(list.map(\.conversationId)))
+        async let receipts = services.receipts.receipts(messageIds: ids)
+        async let reactions = services.reactions.summaries(messageIds: ids, viewer: viewer.userId)
+        async let attachments = services.attachments.attachments(messageIds: ids)
+        async let members = services.conversations.members(conversationIds: conversationIds)
+        async let conversations = services.conversations.conversations(ids: conversationIds, viewer: viewer)
+        let (r, x, a, m, c) = try await (receipts, reactions, attachments, members, conversations)
+        let kinds = Dictionary(uniqueKeysWithValues: c.map { ($0.id, $0.kind) })
+        return list.map { message in
+            var receiver: UUID?
+            if kinds[message.conversationId] == .direct {
+                receiver = m[message.conversationId]?.map(\.userId).first { $0 != message.senderId }
+            }
+            return RestMessage(
+                id: message.id.rest, conversationId: message.conversationId.rest, senderId: message.senderId?.rest,
+                receiverId: receiver?.rest, content: message.text, attachments: (a[message.id] ?? []).map(RestAttachment.init),
+                status: ReceiptService.status(of: message, receipts: r[message.id] ?? [], viewer: viewer.userId).rawValue,
+                reactions: (x[message.id] ?? []).map { RestReaction(emoji: $0.emoji, count: $0.count, reactedByMe: $0.reactedByMe) },
+                replyToId: message.replyToId?.rest, clientMessageId: message.clientMessageId, kind: message.kind.rawValue,
+                createdAt: message.createdAt, editedAt: message.editedAt, deletedAt: message.deletedAt)
+        }
+    }
+
+    func message(_ message: Message, viewer: Viewer) async throws -> RestMessage {
+        try await messages([message], viewer: viewer)[0]
+    }
+
+    func conversations(_ list: [Conversation], viewer: Viewer) async throws -> [RestConversation] {
+        guard !list.isEmpty else { return [] }
+        let ids = list.map(\.id)
+        async let members = services.conversations.members(conversationIds: ids)
+        async let last = services.conversations.lastMessages(list)
+        async let unread = services.conversations.unreadCounts(conversationIds: ids, viewer: viewer)
+        let (m, l, u) = try await (members, last, unread)
+        let lastMessages = try await messages(Array(l.values), viewer: viewer)
+        let byConversation = Dictionary(uniqueKeysWithValues: zip(l.values.map(\.conversationId), lastMessages))
+        return list.map { c in
+            RestConversation(
+                id: c.id.rest, kind: c.kind.rawValue, title: c.title,
+                members: (m[c.id] ?? []).map { RestMember(userId: $0.userId.rest, role: $0.role.rawValue, joinedAt: $0.joinedAt) },
+                lastMessage: byConversation[c.id], unreadCount: u[c.id] ?? 0, createdAt: c.createdAt, lastActivityAt: c.lastActivityAt)
+        }
+    }
+}
