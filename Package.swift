@@ -57,6 +57,7 @@ let package = Package(
             dependencies: [
                 "Resolvers",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             ]
         ),
         .executableTarget(

@@ -3,8 +3,8 @@ import Graphiti
 import Resolvers
 
 /// The client fell too far behind the live stream; it reconnects and catches up with `after`.
-struct SlowConsumer: Error, CustomStringConvertible {
-    var description: String { "Subscriber fell too far behind; reconnect and catch up with the after cursor" }
+public struct SlowConsumer: Error, CustomStringConvertible {
+    public var description: String { "Subscriber fell too far behind; reconnect and catch up with the after cursor" }
 }
 
 extension RootResolver {

@@ -49,6 +49,7 @@ struct Settings: Sendable {
     var messaging = MessagingLimits()
     var presence = PresencePolicy()
     var typingTimeoutSeconds = 6
+    var webSocket = GraphQLWSLimits()
 
     static func load(environment: [String: String] = ProcessInfo.processInfo.environment, dotEnvPath: String = ".env")
         throws(SettingsError) -> Settings
@@ -131,6 +132,14 @@ struct Settings: Sendable {
         if let seconds = try reader.int("PRESENCE_AWAY_SECONDS", in: 5...86400) { presence.awayAfter = .seconds(seconds) }
         if let ms = try reader.int("PRESENCE_OFFLINE_GRACE_MS", in: 0...4500) { presence.offlineGrace = .milliseconds(ms) }
         typingTimeoutSeconds = try reader.int("TYPING_TIMEOUT_SECONDS", in: 1...60) ?? typingTimeoutSeconds
+        webSocket.maxConnectionsPerUser = try reader.int("WS_MAX_CONNECTIONS_PER_USER", in: 1...1000) ?? webSocket.maxConnectionsPerUser
+        webSocket.maxOperationsPerConnection = try reader.int("WS_MAX_SUBSCRIPTIONS", in: 1...10_000) ?? webSocket.maxOperationsPerConnection
+        webSocket.maxMessageBytes = try reader.int("WS_MAX_MESSAGE_BYTES", in: 1024...(16 << 20)) ?? webSocket.maxMessageBytes
+        if let ms = try reader.int("WS_INIT_TIMEOUT_MS", in: 100...120_000) { webSocket.initTimeout = .milliseconds(ms) }
+        webSocket.outgoingBuffer = try reader.int("WS_OUTGOING_BUFFER", in: 1...100_000) ?? webSocket.outgoingBuffer
+        if let seconds = try reader.int("WS_SESSION_CHECK_SECONDS", in: 1...3600) { webSocket.sessionCheckInterval = .seconds(seconds) }
+        if let seconds = try reader.int("WS_KEEPALIVE_SECONDS", in: 1...600) { webSocket.keepAliveInterval = .seconds(seconds) }
+        if let ms = try reader.int("WS_CLOSE_GRACE_MS", in: 100...120_000) { webSocket.closeGrace = .milliseconds(ms) }
         if let code = reader.string("DEFAULT_COUNTRY_CODE") {
             let digits = code.hasPrefix("+") ? String(code.dropFirst()) : code
             guard (1...3).contains(digits.count), digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber),

@@ -1,0 +1,407 @@
+import Foundation
+import GraphQL
+import HummingbirdWebSocket
+import Logging
+import NIOConcurrencyHelpers
+import NIOWebSocket
+import Resolvers
+import Schema
+
+/// One GraphQL socket: reads client messages, runs operations, and writes every outgoing frame
+/// through one bounded buffer, so that a socket that stops reading is closed (1013) instead of
+/// holding memory or slowing anyone else.
+final class GraphQLWSConnection: Sendable {
+    /// Why the connection ends.
+    enum Ending: Sendable {
+        /// The client closed (or the socket broke); `error` is what the WebSocket layer reported.
+        case clientGone(error: (any Error)?)
+        case close(WSCloseCode, String, slow: Bool)
+    }
+
+    private struct State {
+        var session: GraphQLWSSession
+        var viewer: Viewer?
+        var admitted: UUID?
+        /// Running operations; the token tells a finished one from a later one reusing its id.
+        var operations: [String: (token: UUID, task: Task<Void, Never>)] = [:]
+        var timers: [Task<Void, Never>] = []
+        var ended = false
+    }
+
+    let route: GraphQLWebSocketRoute
+    let subprotocol: GraphQLWSSubprotocol
+    let codec: any GraphQLWSCodec
+    let outbound: WebSocketOutboundWriter
+    let authorizationHeader: String?
+    let clientIP: String?
+    let userAgent: String?
+    let logger: Logger
+    private let state: NIOLockedValueBox<State>
+    private let frames: AsyncStream<String>
+    private let frameSink: AsyncStream<String>.Continuation
+    private let endings: AsyncStream<Ending>
+    private let endingSink: AsyncStream<Ending>.Continuation
+
+    static let slowConsumerReason = "Slow consumer: fell too far behind; reconnect and catch up with the after cursor"
+
+    var limits: GraphQLWSLimits { route.limits }
+    var services: DomainServices { route.services }
+    var engine: GraphQLEngine { route.engine }
+
+    init(
+        route: GraphQLWebSocketRoute, subprotocol: GraphQLWSSubprotocol, outbound: WebSocketOutboundWriter,
+        authorizationHeader: String?, clientIP: String?, userAgent: String?, logger: Logger
+    ) {
+        self.route = route
+        self.subprotocol = subprotocol
+        codec = subprotocol.codec
+        self.outbound = outbound
+        self.authorizationHeader = authorizationHeader
+        self.clientIP = clientIP
+        self.userAgent = userAgent
+        self.logger = logger
+        state = NIOLockedValueBox(State(session: GraphQLWSSession(
+            subprotocol: subprotocol, maxOperations: route.limits.maxOperationsPerConnection)))
+        (frames, frameSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingOldest(route.limits.outgoingBuffer))
+        (endings, endingSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingOldest(1))
+    }
+
+    // MARK: Lifecycle
+
+    func run(_ inbound: WebSocketInboundStream) async throws {
+        let writer = Task { [frames, outbound] in
+            for await text in frames {
+                do { try await outbound.writeTextMessage(text) } catch { break }
+            }
+        }
+        let reader = Task { await self.read(inbound) }
+        let timeout = limits.initTimeout
+        addTimer {
+            try await Task.sleep(for: timeout)
+            if self.state.withLockedValue({ $0.session.initTimedOut() }) {
+                self.end(.close(.initTimeout, "Connection initialisation timeout", slow: false))
+            }
+        }
+
+        var iterator = endings.makeAsyncIterator()
+        let ending = await iterator.next() ?? .clientGone(error: nil)
+        let (operations, timers, admitted, viewer) = state.withLockedValue { state in
+            state.session.closed()
+            defer { state.operations = [:]; state.timers = [] }
+            return (state.operations.values.map(\.task), state.timers, state.admitted, state.viewer)
+        }
+        for task in operations + timers { task.cancel() }
+        if let admitted { route.registry.release(admitted) }
+        if let viewer { await services.presence.disconnected(viewer.userId) }
+
+        switch ending {
+        case .clientGone(let error):
+            frameSink.finish()
+            writer.cancel()
+            if let error { throw error }
+        case .close(let code, let reason, let slow):
+            frameSink.finish()
+            if slow {
+                writer.cancel()
+            } else {
+                // What was already decided (a `connection_error`, a last `complete`) goes out first.
+                _ = await within(limits.closeGrace, { await writer.value }, orElse: { writer.cancel() })
+            }
+            let outbound = outbound
+            let closing = Task {
+                try? await outbound.close(.init(codeNumber: Int(code.rawValue)), reason: Self.closeReason(reason))
+            }
+            // The client answers the close frame; its answer ends the reader. One that never reads
+            // again is dropped when the grace period ends.
+            let answered = await within(limits.closeGrace, { await reader.value }, orElse: { reader.cancel() })
+            if answered == nil {
+                logger.debug("socket did not answer the close frame in time", metadata: ["code": "\(code)"])
+            }
+            closing.cancel()
+        }
+    }
+
+    /// A close frame carries at most 123 bytes of reason.
+    static func closeReason(_ reason: String) -> String {
+        var text = reason
+        while text.utf8.count > 123 { text.removeLast() }
+        return text
+    }
+
+    /// The first ending wins; later ones are ignored.
+    func end(_ ending: Ending) {
+        let first = state.withLockedValue { state in
+            defer { state.ended = true }
+            return !state.ended
+        }
+        guard first else { return }
+        endingSink.yield(ending)
+        endingSink.finish()
+    }
+
+    private func read(_ inbound: WebSocketInboundStream) async {
+        do {
+            for try await message in inbound.messages(maxSize: limits.maxMessageBytes) {
+                guard case .text(let text) = message else {
+                    end(.close(.badRequest, "Invalid message received: binary frames are not part of the protocol", slow: false))
+                    return
+                }
+                await receive(text)
+            }
+            end(.clientGone(error: nil))
+        } catch {
+            end(.clientGone(error: error))
+        }
+    }
+
+    /// Queues a frame for the writer; false once the buffer is full, which ends the connection.
+    @discardableResult
+    func send(_ frame: WSServerFrame) -> Bool {
+        guard let text = codec.encode(frame) else { return true }
+        switch frameSink.yield(text) {
+        case .enqueued: return true
+        case .dropped:
+            end(.close(.tryAgainLater, Self.slowConsumerReason, slow: true))
+            return false
+        case .terminated: return false
+        @unknown default: return false
+        }
+    }
+
+    private func addTimer(_ body: @escaping @Sendable () async throws -> Void) {
+        let task = Task { do { try await body() } catch {} }
+        state.withLockedValue { state in
+            if state.ended { task.cancel() } else { state.timers.append(task) }
+        }
+    }
+
+    // MARK: Messages
+
+    private func receive(_ text: String) async {
+        let frame: WSClientFrame
+        do {
+            frame = try codec.decode(text)
+        } catch {
+            end(.close(error.code, error.reason, slow: false))
+            return
+        }
+        let (action, viewer) = state.withLockedValue { ($0.session.receive(frame), $0.viewer) }
+        switch action {
+        case .none:
+            break
+        case .send(.pong(let payload)):
+            send(.pong(payload: payload))
+        case .send(.tooManySubscriptions(let id, let limit)):
+            send(.error(id: id, [GraphQLError(
+                message: "Too many operations on this connection (limit \(limit)); complete some first",
+                extensions: ["code": "RATE_LIMITED"])]))
+        case .authenticate(let payload):
+            await authenticate(payload)
+        case .start(let id, let request):
+            if let viewer { await services.presence.touched(viewer.userId) }
+            start(id, request)
+        case .stop(let id, let acknowledge):
+            let running = state.withLockedValue { $0.operations.removeValue(forKey: id) }
+            running?.task.cancel()
+            if acknowledge { send(.complete(id: id)) }
+        case .close(let code, let reason):
+            end(.close(code, reason, slow: false))
+        }
+    }
+
+    // MARK: Authentication
+
+    /// The token of `connection_init`, else the upgrade request's `Authorization` header.
+    static func token(in payload: [String: Map], header: String?) -> String? {
+        func bearer(_ value: String) -> String? {
+            var text = value.trimmingCharacters(in: .whitespaces)
+            if text.lowercased().hasPrefix("bearer ") { text = String(text.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
+            return text.isEmpty ? nil : text
+        }
+        var places = [payload]
+        if case .dictionary(let headers)? = payload["headers"] {
+            places.append(Dictionary(headers.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last }))
+        }
+        for place in places {
+            for key in ["Authorization", "authorization", "token", "accessToken"] {
+                if case .string(let value)? = place[key], let token = bearer(value) { return token }
+            }
+        }
+        return header.flatMap(bearer)
+    }
+
+    private func authenticate(_ payload: [String: Map]) async {
+        guard let token = Self.token(in: payload, header: authorizationHeader) else {
+            // No token: anonymous operations (sign-in) work; those that need a viewer say so.
+            acknowledge(viewer: nil, expiresAt: nil)
+            return
+        }
+        let viewer: Viewer
+        let expiresAt: Date
+        do {
+            let verified = try await route.tokens.verifyWithExpiry(token)
+            viewer = try await services.auth.authenticate(userId: verified.userId, sessionId: verified.sessionId)
+            expiresAt = verified.expiresAt
+        } catch let error as DomainError {
+            refuse(.forbidden, "Forbidden: \(error.publicMessage)")
+            return
+        } catch {
+            logger.error("socket authentication failed", metadata: ["error": "\(error)"])
+            refuse(.internalError, "Internal server error")
+            return
+        }
+        guard route.registry.admit(viewer.userId, limit: limits.maxConnectionsPerUser) else {
+            refuse(.policyViolation, "Too many connections for this user (limit \(limits.maxConnectionsPerUser))")
+            return
+        }
+        let stillOpen = state.withLockedValue { state in
+            guard !state.ended else { return false }
+            state.admitted = viewer.userId
+            return true
+        }
+        guard stillOpen else {
+            route.registry.release(viewer.userId)
+            return
+        }
+        acknowledge(viewer: viewer, expiresAt: expiresAt)
+        await services.presence.connected(viewer.userId)
+    }
+
+    private func refuse(_ code: WSCloseCode, _ reason: String) {
+        send(.connectionError(message: reason))
+        end(.close(code, reason, slow: false))
+    }
+
+    private func acknowledge(viewer: Viewer?, expiresAt: Date?) {
+        let accepted = state.withLockedValue { state in
+            guard state.session.authenticated() else { return false }
+            state.viewer = viewer
+            return true
+        }
+        guard accepted else { return }
+        send(.connectionAck)
+        if subprotocol == .legacy {
+            send(.keepAlive)
+            let period = limits.keepAliveInterval
+            addTimer {
+                while true {
+                    try await Task.sleep(for: period)
+                    self.send(.keepAlive)
+                }
+            }
+        }
+        guard let viewer, let expiresAt else { return }
+        addTimer {
+            try await Task.sleep(for: .milliseconds(max(0, Int(expiresAt.timeIntervalSinceNow * 1000))))
+            self.end(.close(.forbidden, "Forbidden: access token expired; reconnect with a fresh token", slow: false))
+        }
+        let period = limits.sessionCheckInterval
+        let services = services
+        addTimer {
+            while true {
+                try await Task.sleep(for: period)
+                do {
+                    _ = try await services.auth.authenticate(userId: viewer.userId, sessionId: viewer.sessionId)
+                } catch let error as DomainError {
+                    self.end(.close(.forbidden, "Forbidden: \(error.publicMessage)", slow: false))
+                    return
+                } catch {
+                    continue // the database hiccuped; check again next time
+                }
+            }
+        }
+    }
+
+    // MARK: Operations
+
+    private func start(_ id: String, _ request: WSOperationRequest) {
+        let token = UUID()
+        state.withLockedValue { state in
+            guard !state.ended else { return }
+            state.operations[id] = (token, Task {
+                await self.execute(id, request)
+                self.state.withLockedValue { state in
+                    if state.operations[id]?.token == token { state.operations[id] = nil }
+                }
+            })
+        }
+    }
+
+    private func execute(_ id: String, _ request: WSOperationRequest) async {
+        let viewer = state.withLockedValue { $0.viewer }
+        let context = OperationContext(services: services, viewer: viewer, clientIP: clientIP, userAgent: userAgent)
+        var completed = true
+        do throws(RequestFailure) {
+            let prepared = try engine.prepare(request.query)
+            guard let operation = prepared.operation(named: request.operationName) else {
+                let text = request.operationName.map { "Unknown operation named \"\($0)\"" }
+                    ?? "Must provide operation name if query contains multiple operations"
+                fail(id, [GraphQLError(message: text, extensions: ["code": "BAD_REQUEST"])])
+                return
+            }
+            if operation.operation == .subscription {
+                let stream = try await engine.subscribe(
+                    request.query, prepared: prepared, operation: operation, variables: request.variables, context: context)
+                completed = await pump(id, stream)
+            } else {
+                let result = try await engine.execute(prepared, operation: operation, variables: request.variables, context: context)
+                guard !Task.isCancelled else { return }
+                if case .some = result.data {
+                    guard send(.next(id: id, result)) else { return }
+                } else {
+                    fail(id, result.errors)
+                    return
+                }
+            }
+        } catch {
+            switch error {
+            case .syntax(let errors), .invalid(let errors): fail(id, engine.requestErrors(errors))
+            }
+            return
+        }
+        guard completed, !Task.isCancelled else { return }
+        if state.withLockedValue({ $0.session.finished(id) }) { send(.complete(id: id)) }
+    }
+
+    /// Forwards a subscription's results; false when it ended otherwise than by completing.
+    private func pump(_ id: String, _ stream: AsyncThrowingStream<GraphQLResult, Error>) async -> Bool {
+        do {
+            for try await result in stream {
+                guard !Task.isCancelled, send(.next(id: id, engine.shapeEvent(result))) else { return false }
+            }
+            return true
+        } catch is CancellationError {
+            return false
+        } catch is SlowConsumer {
+            end(.close(.tryAgainLater, Self.slowConsumerReason, slow: true))
+            return false
+        } catch {
+            fail(id, [engine.shape(GraphQLError(error))])
+            return false
+        }
+    }
+
+    /// The operation ends with errors (no `complete` follows an `error`).
+    private func fail(_ id: String, _ errors: [GraphQLError]) {
+        guard !Task.isCancelled, state.withLockedValue({ $0.session.finished(id) }) else { return }
+        send(.error(id: id, errors))
+    }
+}
+
+/// The value of `body` if it finishes within `limit`; otherwise nil, after `orElse` (which must
+/// make `body` return, e.g. by cancelling the task it waits for).
+func within<T: Sendable>(
+    _ limit: Duration, _ body: @escaping @Sendable () async -> T, orElse: @escaping @Sendable () -> Void
+) async -> T? {
+    await withTaskGroup(of: T?.self) { group in
+        group.addTask { await body() }
+        group.addTask {
+            try? await Task.sleep(for: limit)
+            return nil
+        }
+        let first = await group.next() ?? nil
+        if first == nil { orElse() }
+        group.cancelAll()
+        return first
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOWebSocket
+import Resolvers
+
+/// GraphQL over WebSocket at `/graphql`: `graphql-transport-ws` or the legacy `graphql-ws`,
+/// whichever the client offers first in `Sec-WebSocket-Protocol`.
+struct GraphQLWebSocketRoute: Sendable {
+    let engine: GraphQLEngine
+    let services: DomainServices
+    let tokens: AccessTokens
+    let limits: GraphQLWSLimits
+    let registry = WSConnectionRegistry()
+
+    func addRoutes(to router: Router<AppWebSocketContext>) {
+        router.ws("/graphql", shouldUpgrade: { request, _ in
+            // An unknown subprotocol still upgrades, then closes with 4406 as graphql-ws servers do:
+            // clients see the code rather than a bare refused handshake.
+            guard let chosen = Self.subprotocol(of: request) else { return .upgrade([:]) }
+            return .upgrade([.secWebSocketProtocol: chosen.rawValue])
+        }, onUpgrade: { inbound, outbound, context in
+            guard let chosen = Self.subprotocol(of: context.request) else {
+                try await outbound.close(.init(codeNumber: Int(WSCloseCode.subprotocolNotAcceptable.rawValue)), reason: "Subprotocol not acceptable")
+                return
+            }
+            let connection = GraphQLWSConnection(
+                route: self, subprotocol: chosen, outbound: outbound,
+                authorizationHeader: context.request.headers[.authorization],
+                clientIP: context.requestContext.remoteIP, userAgent: context.request.headers[.userAgent],
+                logger: context.logger)
+            try await connection.run(inbound)
+        })
+    }
+
+    static func subprotocol(of request: Request) -> GraphQLWSSubprotocol? {
+        GraphQLWSSubprotocol.negotiate(request.headers[values: .secWebSocketProtocol])
+    }
+}
