@@ -19,6 +19,7 @@ public struct DomainServices: Sendable {
     public let telemetry: Telemetry
     public let attachments: AttachmentService
     public let devices: DeviceService
+    public let push: PushOutbox
 
     public init(auth: AuthService, users: UserService, messaging core: MessagingCore, live: LiveFeed, presence: PresenceService,
                 media: MediaStore = MediaStore(root: "uploads", policy: MediaPolicy())) {
@@ -38,5 +39,6 @@ public struct DomainServices: Sendable {
         keyRotation = KeyRotation(core: core)
         attachments = AttachmentService(core: core, store: media)
         devices = DeviceService(db: core.db, logger: core.logger)
+        push = PushOutbox(db: core.db, logger: core.logger, policy: core.push)
     }
 }

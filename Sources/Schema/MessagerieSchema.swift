@@ -16,6 +16,7 @@ public enum MessagerieSchema {
             AuthTypes.otpChallenge,
             AuthTypes.authPayload,
         ] + MessagingTypes.components + MessagingInputs.components + ActivityTypes.components + RealtimeTypes.components
+            + PushTypes.components
         let components = types + [query, mutation, subscription]
         return try Graphiti.Schema<RootResolver, OperationContext>(coders: coders) { return components }
     }
@@ -124,6 +125,17 @@ public enum MessagerieSchema {
             Field("setTyping", at: RootResolver.setTyping) {
                 Argument("conversationId", at: \.conversationId)
                 Argument("isTyping", at: \.isTyping)
+            }
+            Field("registerPushDevice", at: RootResolver.registerPushDevice) {
+                Argument("token", at: \.token)
+                Argument("platform", at: \.platform)
+            }
+            Field("unregisterPushDevice", at: RootResolver.unregisterPushDevice) {
+                Argument("token", at: \.token)
+            }
+            Field("muteConversation", at: RootResolver.muteConversation) {
+                Argument("conversationId", at: \.conversationId)
+                Argument("until", at: \.until).description("Omit to unmute.")
             }
         }
     }

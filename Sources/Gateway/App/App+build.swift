@@ -52,6 +52,7 @@ func buildApplication(settings: Settings, logger: Logger) async throws -> some A
     MetricsController(registry: registry, factory: metrics, token: settings.metricsToken).addRoutes(to: router)
     GraphQLHTTPController(engine: engine, services: domain, tokens: tokens, maxBodyBytes: settings.maxRequestBytes)
         .addRoutes(to: router)
+    RestWiring.addRoutes(to: router, services: domain, tokens: tokens, settings: settings)
 
     // Upgrade requests are matched here: GraphQL over WebSocket and the Socket.IO WebSocket transport.
     let webSocketRouter = Router(context: AppWebSocketContext.self)
@@ -154,7 +155,7 @@ enum Assembly {
         let hub = EventHub()
         let core = MessagingCore(
             db: db, logger: logger, keyring: keyring, index: BlindIndex(key: indexKey), limits: settings.messaging, events: publisher,
-            telemetry: Telemetry(factory: metrics))
+            telemetry: Telemetry(factory: metrics), push: settings.push.policy)
         let live = LiveFeed(core: core, hub: hub, typingTimeout: .seconds(settings.typingTimeoutSeconds))
         let presence = PresenceService(db: db, logger: logger, events: publisher, policy: settings.presence)
         let domain = DomainServices(
@@ -162,9 +163,23 @@ enum Assembly {
                 db: db, logger: logger, sender: sender, issuer: tokens,
                 codeKey: DerivedKeys.otpKey(from: secretMaterial), policy: settings.auth),
             users: UserService(db: db, logger: logger),
-            messaging: core, live: live, presence: presence)
+            messaging: core, live: live, presence: presence, media: RestWiring.mediaStore(settings))
         let listener = EventListener(endpoint: endpoint, hub: hub, logger: logger)
-        return Domain(services: domain, tokens: tokens, background: [publisher, listener, live, presence])
+        let pushWorker = PushWorker(
+            core: core, devices: domain.devices, transports: pushTransports(settings.push, logger: logger), policy: settings.push.policy)
+        return Domain(services: domain, tokens: tokens, background: [publisher, listener, live, presence, pushWorker])
+    }
+
+    /// Expo needs no credentials, so it is always there; FCM only with a service account.
+    static func pushTransports(_ push: PushSettings, logger: Logger) -> [PushPlatform: any PushTransport] {
+        var transports: [PushPlatform: any PushTransport] = [
+            .expo: ExpoTransport(baseURL: push.expoBaseURL, accessToken: push.expoAccessToken, httpClient: .shared, logger: logger),
+        ]
+        if let account = push.fcmAccount {
+            transports[.fcm] = FCMTransport(
+                account: account, baseURL: push.fcmBaseURL, tokenURL: push.fcmTokenURL, httpClient: .shared, logger: logger)
+        }
+        return transports
     }
 
     struct Domain {

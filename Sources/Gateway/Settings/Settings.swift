@@ -33,6 +33,7 @@ struct Settings: Sendable {
     var termiiSenderID = "Messagerie"
     var termiiChannel = "generic"
     var uploadsDirectory = "uploads"
+    var compat = CompatSettings()
     var logLevel = Logger.Level.info
     var migrateOnStart = true
     var migrationsDirectory: String?
@@ -49,6 +50,7 @@ struct Settings: Sendable {
     var messaging = MessagingLimits()
     var presence = PresencePolicy()
     var typingTimeoutSeconds = 6
+    var push = PushSettings()
     var webSocket = GraphQLWSLimits()
 
     static func load(environment: [String: String] = ProcessInfo.processInfo.environment, dotEnvPath: String = ".env")
@@ -96,6 +98,7 @@ struct Settings: Sendable {
             }
         }
         uploadsDirectory = reader.string("UPLOADS_DIR") ?? uploadsDirectory
+        compat = try CompatSettings(reader)
         if let level = reader.string("LOG_LEVEL") {
             guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
                 throw SettingsError(name: "LOG_LEVEL", reason: "must be one of trace, debug, info, notice, warning, error, critical")
@@ -132,6 +135,7 @@ struct Settings: Sendable {
         if let seconds = try reader.int("PRESENCE_AWAY_SECONDS", in: 5...86400) { presence.awayAfter = .seconds(seconds) }
         if let ms = try reader.int("PRESENCE_OFFLINE_GRACE_MS", in: 0...4500) { presence.offlineGrace = .milliseconds(ms) }
         typingTimeoutSeconds = try reader.int("TYPING_TIMEOUT_SECONDS", in: 1...60) ?? typingTimeoutSeconds
+        push = try PushSettings(reader, awayAfter: presence.awayAfter)
         webSocket.maxConnectionsPerUser = try reader.int("WS_MAX_CONNECTIONS_PER_USER", in: 1...1000) ?? webSocket.maxConnectionsPerUser
         webSocket.maxOperationsPerConnection = try reader.int("WS_MAX_SUBSCRIPTIONS", in: 1...10_000) ?? webSocket.maxOperationsPerConnection
         webSocket.maxMessageBytes = try reader.int("WS_MAX_MESSAGE_BYTES", in: 1024...(16 << 20)) ?? webSocket.maxMessageBytes
@@ -172,7 +176,7 @@ struct Settings: Sendable {
 }
 
 /// Typed reads with errors that name the setting and never quote its value.
-private struct Reader {
+struct Reader {
     let values: [String: String]
 
     func string(_ name: String) -> String? {

@@ -90,6 +90,9 @@ public struct MessageService: Sendable {
                 try await connection.query("""
                     UPDATE conversation_members SET last_read_seq = \(seq) WHERE conversation_id = \(conversationId) AND user_id = \(viewer.userId)
                     """, logger: core.logger)
+                try await PushOutbox.enqueue(
+                    messageId: id, conversationId: conversationId, senderId: viewer.userId, policy: core.push, on: connection,
+                    logger: core.logger)
                 return .stored(stored)
             }
         } catch is DuplicateSend {

@@ -19,13 +19,15 @@ public struct MessagingCore: Sendable {
     let activity: ActivityLog
     let events: EventPublisher
     let telemetry: Telemetry
+    let push: PushPolicy
 
     public init(
         db: PostgresClient, logger: Logger, keyring: MessageKeyring, index: BlindIndex, limits: MessagingLimits,
-        events: EventPublisher, telemetry: Telemetry = Telemetry()
+        events: EventPublisher, telemetry: Telemetry = Telemetry(), push: PushPolicy = PushPolicy()
     ) {
         self.events = events
         self.telemetry = telemetry
+        self.push = push
         self.db = db
         self.logger = logger
         self.keyring = keyring
