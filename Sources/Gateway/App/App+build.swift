@@ -57,6 +57,7 @@ func buildApplication(settings: Settings, logger: Logger) async throws -> some A
     // Upgrade requests are matched here: GraphQL over WebSocket and the Socket.IO WebSocket transport.
     let webSocketRouter = Router(context: AppWebSocketContext.self)
     GraphQLWebSocketRoute(engine: engine, services: domain, tokens: tokens, limits: settings.webSocket).addRoutes(to: webSocketRouter)
+    services.append(SocketIOWiring.add(router: router, webSocketRouter: webSocketRouter, services: domain, tokens: tokens, settings: settings))
 
     var app = Application(
         router: router,

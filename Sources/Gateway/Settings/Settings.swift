@@ -52,6 +52,7 @@ struct Settings: Sendable {
     var typingTimeoutSeconds = 6
     var push = PushSettings()
     var webSocket = GraphQLWSLimits()
+    var socketIO = SocketIOSettings()
 
     static func load(environment: [String: String] = ProcessInfo.processInfo.environment, dotEnvPath: String = ".env")
         throws(SettingsError) -> Settings
@@ -99,6 +100,7 @@ struct Settings: Sendable {
         }
         uploadsDirectory = reader.string("UPLOADS_DIR") ?? uploadsDirectory
         compat = try CompatSettings(reader)
+        socketIO = try SocketIOSettings(reader)
         if let level = reader.string("LOG_LEVEL") {
             guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
                 throw SettingsError(name: "LOG_LEVEL", reason: "must be one of trace, debug, info, notice, warning, error, critical")

@@ -1,0 +1,181 @@
+import Foundation
+import NIOConcurrencyHelpers
+import Resolvers
+
+/// One signed-in Socket.IO client: it counts for presence while connected, receives the live
+/// events its user may see, and acts through the domain services.
+final class MessagingConnection: SocketIOEventHandler, Sendable {
+    let socket: SocketIOSocket
+    let viewer: Viewer
+    let services: DomainServices
+    private let state = NIOLockedValueBox(State())
+
+    struct State {
+        var feed: AsyncStream<LiveEvent>?
+        var task: Task<Void, Never>?
+        var contacts: Set<UUID> = []
+        var ended = false
+    }
+
+    init(socket: SocketIOSocket, viewer: Viewer, services: DomainServices) {
+        self.socket = socket
+        self.viewer = viewer
+        self.services = services
+    }
+
+    /// Subscribes before the CONNECT reply, so nothing that happens meanwhile is missed.
+    func prepare() async throws {
+        let feed = services.live.subscribe()
+        state.withLockedValue { $0.feed = feed }
+        let contacts = try await services.conversations.contacts(of: viewer.userId)
+        state.withLockedValue { $0.contacts = contacts }
+    }
+
+    func connected() async {
+        await services.presence.connected(viewer.userId)
+        let task = Task { [self] in await self.forward() }
+        let ended = state.withLockedValue { state in
+            state.task = task
+            return state.ended
+        }
+        if ended { task.cancel() }
+    }
+
+    func disconnected(reason: String) async {
+        let task = state.withLockedValue { state in
+            state.ended = true
+            state.feed = nil
+            return state.task
+        }
+        task?.cancel()
+        if task != nil { await services.presence.disconnected(viewer.userId) }
+    }
+
+    // MARK: Server → client
+
+    private func forward() async {
+        guard let feed = state.withLockedValue({ $0.feed }) else { return }
+        for await event in feed {
+            guard !Task.isCancelled else { return }
+            await deliver(event)
+        }
+        // The feed ends when this client fell too far behind: it is cut off and reconnects.
+        if !Task.isCancelled { await socket.disconnect() }
+    }
+
+    private func deliver(_ event: LiveEvent) async {
+        let me = viewer.userId
+        switch event {
+        case .message(let message, let audience):
+            guard audience.contains(me), let wire = await wire(message) else { return }
+            await socket.emit("messageReceived", .object(["message": wire]))
+        case .status(let message, let userId, let status, let at, let audience):
+            guard status == .read, audience.contains(me) else { return }
+            await socket.emit("messageRead", .object([
+                "messageId": .string(message.id.wire), "conversationId": .string(message.conversationId.wire),
+                "userId": .string(userId.wire), "readAt": .string(RestDates.format(at)),
+            ]))
+        case .reaction(let message, let userId, let emoji, let added, _, let audience):
+            guard audience.contains(me) else { return }
+            await socket.emit(added ? "reactionAdded" : "reactionRemoved", .object([
+                "messageId": .string(message.id.wire), "conversationId": .string(message.conversationId.wire),
+                "userId": .string(userId.wire), "emoji": .string(emoji),
+            ]))
+        case .typing(let conversationId, let userId, let isTyping, _, let audience):
+            guard userId != me, audience.contains(me) else { return }
+            await socket.emit(isTyping ? "typing" : "stopTyping", .object([
+                "conversationId": .string(conversationId.wire), "userId": .string(userId.wire),
+            ]))
+        case .presence(let userId, let status, let lastSeenAt):
+            guard state.withLockedValue({ $0.contacts.contains(userId) }) else { return }
+            switch status {
+            case .online:
+                await socket.emit("userOnline", .object(["userId": .string(userId.wire), "at": .string(RestDates.format(Date()))]))
+            case .offline:
+                await socket.emit("userOffline", .object([
+                    "userId": .string(userId.wire), "lastSeenAt": lastSeenAt.map { .string(RestDates.format($0)) } ?? .null,
+                ]))
+            case .away:
+                break
+            }
+        case .membership(_, let userIds):
+            guard userIds.contains(me) || !state.withLockedValue({ $0.contacts.isDisjoint(with: userIds) }) else { return }
+            if let contacts = try? await services.conversations.contacts(of: me) {
+                state.withLockedValue { $0.contacts = contacts }
+            }
+        }
+    }
+
+    private func wire(_ message: Message) async -> JSONValue? {
+        try? await SocketIOWire.message(message, viewer: viewer, services: services)
+    }
+
+    // MARK: Client → server
+
+    func event(_ name: String, _ args: [JSONValue], ack: SocketIOAck?) async {
+        let input = args.first ?? .null
+        await services.presence.touched(viewer.userId)
+        do {
+            let reply: [JSONMember]
+            switch name {
+            case "sendMessage": reply = try await sendMessage(input)
+            case "typing": reply = try await typing(input, isTyping: true)
+            case "stopTyping": reply = try await typing(input, isTyping: false)
+            case "messageRead": reply = try await messageRead(input)
+            case "react": reply = try await react(input, add: true)
+            case "unreact": reply = try await react(input, add: false)
+            default: throw DomainError.badUserInput("Unknown event \(name)")
+            }
+            await ack?(.object([JSONMember("ok", true)] + reply))
+        } catch {
+            let domain = error as? DomainError ?? .internal("\(error)")
+            await ack?(.object([
+                "ok": false, "error": .object(["code": .string(domain.code), "message": .string(domain.publicMessage)]),
+            ]))
+        }
+    }
+
+    private func sendMessage(_ input: JSONValue) async throws -> [JSONMember] {
+        let fields = try SocketIOInput(input)
+        let message = try await services.messages.send(SendMessageInput(
+            conversationId: try fields.uuid("conversationId"), recipientId: try fields.uuid("receiverId"),
+            text: try fields.string("content"), attachmentIds: try fields.uuids("attachmentIds"),
+            replyToId: try fields.uuid("replyToId"), clientMessageId: try fields.string("clientMessageId")), viewer: viewer)
+        return [JSONMember("message", try await SocketIOWire.message(message, viewer: viewer, services: services))]
+    }
+
+    private func typing(_ input: JSONValue, isTyping: Bool) async throws -> [JSONMember] {
+        let fields = try SocketIOInput(input)
+        let conversationId: UUID
+        if let id = try fields.uuid("conversationId") {
+            conversationId = id
+        } else if let receiver = try fields.uuid("receiverId") {
+            guard let id = try await services.conversations.existingDirectConversation(between: viewer.userId, and: receiver) else {
+                throw DomainError.notFound("No conversation with this person yet")
+            }
+            conversationId = id
+        } else {
+            throw DomainError.badUserInput("Give conversationId or receiverId", field: "conversationId")
+        }
+        try await services.typing.set(conversationId: conversationId, isTyping: isTyping, viewer: viewer)
+        return [JSONMember("conversationId", .string(conversationId.wire))]
+    }
+
+    private func messageRead(_ input: JSONValue) async throws -> [JSONMember] {
+        let fields = try SocketIOInput(input)
+        guard let messageId = try fields.uuid("messageId") else { throw DomainError.badUserInput("messageId is required", field: "messageId") }
+        let message = try await services.messages.message(id: messageId, viewer: viewer)
+        let count = try await services.receipts.markRead(conversationId: message.conversationId, upToMessageId: messageId, viewer: viewer)
+        return [JSONMember("count", .number(Double(count)))]
+    }
+
+    private func react(_ input: JSONValue, add: Bool) async throws -> [JSONMember] {
+        let fields = try SocketIOInput(input)
+        guard let messageId = try fields.uuid("messageId") else { throw DomainError.badUserInput("messageId is required", field: "messageId") }
+        guard let emoji = try fields.string("emoji") else { throw DomainError.badUserInput("emoji is required", field: "emoji") }
+        let message = add
+            ? try await services.reactions.add(messageId: messageId, emoji: emoji, viewer: viewer)
+            : try await services.reactions.remove(messageId: messageId, emoji: emoji, viewer: viewer)
+        return [JSONMember("message", try await SocketIOWire.message(message, viewer: viewer, services: services))]
+    }
+}

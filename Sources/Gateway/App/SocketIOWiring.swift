@@ -1,0 +1,28 @@
+import Compat
+import Hummingbird
+import Resolvers
+import ServiceLifecycle
+
+/// The Socket.IO door: long-polling on the HTTP router, the WebSocket transport on the upgrade
+/// router, and the Engine.IO sessions as a service (closed on shutdown). Compat gets a way to
+/// check tokens, never the keys.
+enum SocketIOWiring {
+    static let path = "/socket.io"
+
+    static func add(
+        router: Router<AppRequestContext>, webSocketRouter: Router<AppWebSocketContext>, services: DomainServices,
+        tokens: AccessTokens, settings: Settings
+    ) -> any Service {
+        var configuration = settings.socketIO.configuration
+        configuration.engine.allowedOrigins = settings.compat.corsAllowedOrigins.isEmpty ? nil : settings.compat.corsAllowedOrigins
+        let server = SocketIOServer(configuration: configuration, namespaces: [
+            MessagingNamespace.make(services: services) { token in
+                let (userId, sessionId) = try await tokens.verify(token)
+                return try await services.auth.authenticate(userId: userId, sessionId: sessionId)
+            },
+        ])
+        server.engine.addPollingRoutes(to: router, path: path)
+        server.engine.addWebSocketRoute(to: webSocketRouter, path: path)
+        return server.engine
+    }
+}
