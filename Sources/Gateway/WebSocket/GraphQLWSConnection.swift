@@ -146,6 +146,11 @@ final class GraphQLWSConnection: Sendable {
                     end(.close(.badRequest, "Invalid message received: binary frames are not part of the protocol", slow: false))
                     return
                 }
+                // A message in one frame is not measured by the WebSocket layer; measure it here.
+                guard text.utf8.count <= limits.maxMessageBytes else {
+                    end(.close(.messageTooBig, "Message larger than \(limits.maxMessageBytes) bytes", slow: false))
+                    return
+                }
                 await receive(text)
             }
             end(.clientGone(error: nil))
@@ -199,7 +204,7 @@ final class GraphQLWSConnection: Sendable {
             await authenticate(payload)
         case .start(let id, let request):
             if let viewer { await services.presence.touched(viewer.userId) }
-            start(id, request)
+            await start(id, request)
         case .stop(let id, let acknowledge):
             let running = state.withLockedValue { $0.operations.removeValue(forKey: id) }
             running?.task.cancel()
@@ -314,23 +319,13 @@ final class GraphQLWSConnection: Sendable {
 
     // MARK: Operations
 
-    private func start(_ id: String, _ request: WSOperationRequest) {
-        let token = UUID()
-        state.withLockedValue { state in
-            guard !state.ended else { return }
-            state.operations[id] = (token, Task {
-                await self.execute(id, request)
-                self.state.withLockedValue { state in
-                    if state.operations[id]?.token == token { state.operations[id] = nil }
-                }
-            })
-        }
-    }
-
-    private func execute(_ id: String, _ request: WSOperationRequest) async {
+    /// Parses the operation and, for a subscription, runs its resolver before the next client
+    /// message is read: once a later operation on this socket is answered, the subscription is
+    /// live (clients and tests can rely on that order). The rest runs in its own task.
+    private func start(_ id: String, _ request: WSOperationRequest) async {
         let viewer = state.withLockedValue { $0.viewer }
         let context = OperationContext(services: services, viewer: viewer, clientIP: clientIP, userAgent: userAgent)
-        var completed = true
+        let work: @Sendable () async -> Void
         do throws(RequestFailure) {
             let prepared = try engine.prepare(request.query)
             guard let operation = prepared.operation(named: request.operationName) else {
@@ -342,16 +337,9 @@ final class GraphQLWSConnection: Sendable {
             if operation.operation == .subscription {
                 let stream = try await engine.subscribe(
                     request.query, prepared: prepared, operation: operation, variables: request.variables, context: context)
-                completed = await pump(id, stream)
+                work = { if await self.pump(id, stream) { self.completed(id) } }
             } else {
-                let result = try await engine.execute(prepared, operation: operation, variables: request.variables, context: context)
-                guard !Task.isCancelled else { return }
-                if case .some = result.data {
-                    guard send(.next(id: id, result)) else { return }
-                } else {
-                    fail(id, result.errors)
-                    return
-                }
+                work = { await self.execute(id, prepared, operation, request.variables, context) }
             }
         } catch {
             switch error {
@@ -359,7 +347,39 @@ final class GraphQLWSConnection: Sendable {
             }
             return
         }
-        guard completed, !Task.isCancelled else { return }
+        let token = UUID()
+        state.withLockedValue { state in
+            guard !state.ended, state.session.operations.contains(id) else { return }
+            state.operations[id] = (token, Task {
+                await work()
+                self.state.withLockedValue { state in
+                    if state.operations[id]?.token == token { state.operations[id] = nil }
+                }
+            })
+        }
+    }
+
+    private func execute(
+        _ id: String, _ prepared: PreparedDocument, _ operation: OperationDefinition, _ variables: [String: Map],
+        _ context: OperationContext
+    ) async {
+        do throws(RequestFailure) {
+            let result = try await engine.execute(prepared, operation: operation, variables: variables, context: context)
+            guard !Task.isCancelled else { return }
+            if case .some = result.data {
+                if send(.next(id: id, result)) { completed(id) }
+            } else {
+                fail(id, result.errors)
+            }
+        } catch {
+            switch error {
+            case .syntax(let errors), .invalid(let errors): fail(id, engine.requestErrors(errors))
+            }
+        }
+    }
+
+    private func completed(_ id: String) {
+        guard !Task.isCancelled else { return }
         if state.withLockedValue({ $0.session.finished(id) }) { send(.complete(id: id)) }
     }
 

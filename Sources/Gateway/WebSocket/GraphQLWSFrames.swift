@@ -58,6 +58,8 @@ struct WSCloseCode: Equatable, Sendable, CustomStringConvertible {
     let rawValue: UInt16
 
     static let normal = WSCloseCode(rawValue: 1000)
+    /// RFC 6455 "message too big".
+    static let messageTooBig = WSCloseCode(rawValue: 1009)
     /// RFC 6455 "policy violation": more connections than a user may hold.
     static let policyViolation = WSCloseCode(rawValue: 1008)
     /// RFC 6455 "try again later": a consumer that fell too far behind; it reconnects and catches up
