@@ -17,6 +17,8 @@ public enum ActivityKind: String, Sendable, CaseIterable {
     case memberLeft = "member_left"
     case roleChanged = "role_changed"
     case keyRotation = "key_rotation"
+    case operatorGranted = "operator_granted"
+    case operatorRevoked = "operator_revoked"
 }
 
 public struct ActivityLog: Sendable {

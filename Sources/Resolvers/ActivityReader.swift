@@ -15,13 +15,18 @@ public struct ActivityEntry: Sendable, Equatable {
 
 public struct ActivityFilter: Sendable {
     public var actorId: UUID?
+    /// Entries where this person is the actor or the target.
+    public var userId: UUID?
     public var kind: String?
     public var since: Date?
+    public var until: Date?
 
-    public init(actorId: UUID? = nil, kind: String? = nil, since: Date? = nil) {
+    public init(actorId: UUID? = nil, userId: UUID? = nil, kind: String? = nil, since: Date? = nil, until: Date? = nil) {
         self.actorId = actorId
+        self.userId = userId
         self.kind = kind
         self.since = since
+        self.until = until
     }
 }
 
@@ -39,6 +44,16 @@ public struct ActivityReader: Sendable {
         try await entries(ActivityFilter(actorId: viewer.userId), first: first, after: after)
     }
 
+    /// The whole log, for operators only.
+    public func operatorView(viewer: Viewer, filter: ActivityFilter, first: Int?, after: String?) async throws -> Page<ActivityEntry> {
+        guard viewer.isOperator else { throw DomainError.forbidden("The activity log is for operators") }
+        if let kind = filter.kind, ActivityKind(rawValue: kind) == nil {
+            throw DomainError.badUserInput(
+                "Unknown kind; one of \(ActivityKind.allCases.map(\.rawValue).joined(separator: ", "))", field: "kind")
+        }
+        return try await entries(filter, first: first, after: after)
+    }
+
     public func entries(_ filter: ActivityFilter, first: Int?, after: String?) async throws -> Page<ActivityEntry> {
         let size = try PageRequest(first: first).size()
         let afterId: Int64? = try after.map { cursor throws(DomainError) in
@@ -49,7 +64,12 @@ public struct ActivityReader: Sendable {
         var binds = PostgresBindings()
         var sql = "SELECT id, at, actor_id, kind, target_user_id, conversation_id, details::text FROM activity_log WHERE true"
         if let actor = filter.actorId { binds.append(actor); sql += " AND actor_id = $\(binds.count)" }
+        if let user = filter.userId {
+            binds.append(user)
+            sql += " AND (actor_id = $\(binds.count) OR target_user_id = $\(binds.count))"
+        }
         if let kind = filter.kind { binds.append(kind); sql += " AND kind = $\(binds.count)" }
+        if let until = filter.until { binds.append(until); sql += " AND at < $\(binds.count)" }
         if let since = filter.since { binds.append(since); sql += " AND at >= $\(binds.count)" }
         if let afterId { binds.append(afterId); sql += " AND id < $\(binds.count)" }
         sql += " ORDER BY id DESC LIMIT \(size + 1)"

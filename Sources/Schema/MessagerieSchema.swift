@@ -16,7 +16,7 @@ public enum MessagerieSchema {
             AuthTypes.otpChallenge,
             AuthTypes.authPayload,
         ] + MessagingTypes.components + MessagingInputs.components + ActivityTypes.components + RealtimeTypes.components
-            + PushTypes.components
+            + PushTypes.components + AttachmentTypes.components
         let components = types + [query, mutation, subscription]
         return try Graphiti.Schema<RootResolver, OperationContext>(coders: coders) { return components }
     }
@@ -48,6 +48,11 @@ public enum MessagerieSchema {
                 Argument("first", at: \.first)
                 Argument("after", at: \.after)
             }
+            Field("activityLog", at: RootResolver.activityLog) {
+                Argument("filter", at: \.filter)
+                Argument("first", at: \.first)
+                Argument("after", at: \.after)
+            }.description("The whole activity log, newest first; operators only.")
             Field("searchMessages", at: RootResolver.searchMessages) {
                 Argument("filter", at: \.filter)
                 Argument("first", at: \.first)

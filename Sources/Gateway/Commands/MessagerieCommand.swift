@@ -12,7 +12,7 @@ struct MessagerieCommand: AsyncParsableCommand {
             DB_HOST/DB_PORT/DB_USER/DB_PASSWORD/DB_NAME, JWT_SECRET, OTP_PROVIDER, TERMII_API_KEY, ...). \
             With no database configured, a private PostgreSQL cluster is started in .messagerie/postgres.
             """,
-        subcommands: [Serve.self, Migrate.self, PrintSchema.self, Keys.self],
+        subcommands: [Serve.self, Migrate.self, PrintSchema.self, Keys.self, Activity.self, Users.self],
         defaultSubcommand: Serve.self)
 }
 

@@ -160,6 +160,7 @@ enum MessagingTypes {
                 Field("sender", at: Message.sender)
                 Field("kind", at: \.kind)
                 Field("text", at: \.text)
+                Field("attachments", at: Message.attachments)
                 Field("systemEvent", at: \.systemEvent)
                 Field("replyTo", at: Message.replyTo)
                 Field("clientMessageId", at: \.clientMessageId)
@@ -222,9 +223,16 @@ enum ActivityTypes {
                 Field("id", at: \.idText)
                 Field("at", at: \.at)
                 Field("kind", at: \.kind)
+                Field("actor", at: ActivityEntry.actor).description("Who did it; null for the system and the command line.")
                 Field("target", at: ActivityEntry.target)
                 Field("conversationId", at: \.conversationId)
                 Field("details", at: \.details).description("JSON object with the event's particulars; never message text.")
+            },
+            Input(ActivityLogFilterInput.self, as: "ActivityLogFilter") {
+                InputField("userId", at: \.userId).description("Entries where this person is the actor or the target.")
+                InputField("kind", at: \.kind)
+                InputField("since", at: \.since)
+                InputField("until", at: \.until)
             },
             Type(ActivityEdge.self) {
                 Field("cursor", at: \.cursor)
