@@ -12,6 +12,7 @@ final class Loaders: Sendable {
     let lastMessages: Batcher<Message>
     let unreadCounts: Batcher<Int>
     let presence: Batcher<PresenceInfo>
+    let attachments: Batcher<[Attachment]>
 
     init(services: DomainServices, viewer: Viewer?) {
         let presence = Batcher<PresenceInfo> { ids in
@@ -23,6 +24,7 @@ final class Loaders: Sendable {
             return Dictionary(uniqueKeysWithValues: try await services.users.users(ids: ids).map { ($0.id, $0) })
         }
         receipts = Batcher { ids in try await services.receipts.receipts(messageIds: ids) }
+        attachments = Batcher { ids in try await services.attachments.attachments(messageIds: ids) }
         reactions = Batcher { ids in
             guard let viewer else { return [:] }
             return try await services.reactions.summaries(messageIds: ids, viewer: viewer.userId)
@@ -53,6 +55,7 @@ final class Loaders: Sendable {
         let ids = list.map(\.id)
         await receipts.know(ids)
         await reactions.know(ids)
+        await attachments.know(ids)
         await users.know(list.compactMap(\.senderId) + list.flatMap { $0.systemEvent.map { ($0.actorId.map { [$0] } ?? []) + $0.userIds } ?? [] })
         await messages.know(list.compactMap(\.replyToId))
         for message in list { await messages.prime(message.id, message) }
