@@ -36,6 +36,9 @@ public struct BlindIndex: Sendable {
         let folded = text.precomposedStringWithCompatibilityMapping
             .folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
             .lowercased()
+            // Ligatures are letters of their own to Unicode, but French readers type "oeuvre" for "œuvre".
+            .replacingOccurrences(of: "œ", with: "oe").replacingOccurrences(of: "æ", with: "ae")
+            .replacingOccurrences(of: "ß", with: "ss")
         var seen = Set<String>()
         var result: [String] = []
         for piece in folded.split(whereSeparator: { !($0.isLetter || $0.isNumber) }) {

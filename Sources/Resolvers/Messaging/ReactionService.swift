@@ -16,6 +16,11 @@ public struct ReactionService: Sendable {
             throw .badUserInput("emoji must be a single emoji", field: "emoji")
         }
         let scalars = emoji.unicodeScalars
+        // Regional indicators only make a flag in pairs; one alone renders as a boxed letter.
+        let regional = scalars.filter { (0x1F1E6...0x1F1FF).contains($0.value) }.count
+        guard regional == 0 || (regional == 2 && scalars.count == 2) else {
+            throw .badUserInput("emoji must be a single emoji", field: "emoji")
+        }
         let isEmoji = scalars.contains { $0.properties.isEmojiPresentation }
             || (scalar.properties.isEmoji && (scalar.value > 0xFF || scalars.contains { $0.value == 0xFE0F || $0.value == 0x20E3 }))
             || scalars.allSatisfy { (0x1F1E6...0x1F1FF).contains($0.value) }

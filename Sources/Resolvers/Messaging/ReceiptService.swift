@@ -27,7 +27,9 @@ public struct ReceiptService: Sendable {
             at = time
         }
         announce(changed, userId: viewer.userId, status: .delivered, at: at)
-        let order = Dictionary(uniqueKeysWithValues: messageIds.enumerated().reversed().map { ($1, $0) })
+        // A client may repeat an id; each message is answered once, where it first appeared.
+        var order: [UUID: Int] = [:]
+        for (index, id) in messageIds.enumerated() where order[id] == nil { order[id] = index }
         return messages.sorted { order[$0.id, default: 0] < order[$1.id, default: 0] }
     }
 

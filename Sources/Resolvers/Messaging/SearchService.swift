@@ -60,7 +60,9 @@ public struct SearchService: Sendable {
             throw DomainError.badUserInput("from is after to", field: "from")
         }
         if let from = filter.from { sql += " AND m.created_at >= \(bind(from))" }
-        if let to = filter.to { sql += " AND m.created_at <= \(bind(to))" }
+        // DateTime travels with millisecond precision while rows keep microseconds: `to` taken
+        // from a message's createdAt must still include that message.
+        if let to = filter.to { sql += " AND m.created_at < \(bind(to.addingTimeInterval(0.001)))" }
         if let after {
             let id = try Cursor.id(after, prefix: "m", field: "after")
             sql += " AND (m.created_at, m.id) < (SELECT created_at, id FROM messages WHERE id = \(bind(id)))"
