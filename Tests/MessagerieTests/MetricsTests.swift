@@ -64,6 +64,9 @@ final class MetricsTests: XCTestCase {
             XCTAssertEqual(Self.value(scrape, #"messagerie_http_requests_total{route="/graphql",method="POST",status="400"}"#), 1, scrape)
             XCTAssertFalse(scrape.contains(#"operation="Refused""#), scrape)
             XCTAssertNotNil(Self.value(scrape, #"messagerie_http_request_duration_seconds_count{route="/graphql",method="POST"}"#), scrape)
+            // The scrape's own query is running while PostgreSQL counts.
+            XCTAssertGreaterThanOrEqual(Self.value(scrape, #"messagerie_db_connections{state="active"}"#) ?? 0, 1, scrape)
+            XCTAssertGreaterThan(Self.value(scrape, "process_resident_memory_bytes") ?? 0, 1_000_000, scrape)
         }
     }
 

@@ -192,6 +192,35 @@ final class PushTests: XCTestCase {
         await fakes.stop()
     }
 
+    /// A worker that claimed jobs and died before finishing them: once its lease runs out another
+    /// worker sends them, once each.
+    func testJobsOfACrashedWorkerAreSentAfterTheLease() async throws {
+        try await Self.withPush { gw, fakes in
+            let users = try await gw.signInUsers(2)
+            try await gw.ok(users[1], register, ["t": "ExponentPushToken[ok]", "p": "EXPO"], at: "registerPushDevice")
+            // Jobs are written already claimed, exactly as the claim query leaves them (one attempt,
+            // hidden for the lease), by a worker that then never comes back.
+            try await gw.harness.execute(
+                """
+                CREATE FUNCTION crash_claim() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN NEW.attempts := 1; NEW.run_at := now() + interval '2 seconds'; RETURN NEW; END $$
+                """,
+                "CREATE TRIGGER crash_claim BEFORE INSERT ON push_jobs FOR EACH ROW EXECUTE FUNCTION crash_claim()")
+            for index in 0..<3 { try await gw.send(users[0], to: users[1], text: "claimed then lost \(index)") }
+            try await gw.harness.execute("DROP TRIGGER crash_claim ON push_jobs")
+
+            try await eventually("the lease ran out and the jobs were sent") {
+                try await gw.harness.column("SELECT count(*)::text FROM push_jobs WHERE state = 'SENT'") == ["3"]
+            }
+            let attempts = try await gw.harness.column("SELECT DISTINCT attempts::text FROM push_jobs")
+            XCTAssertEqual(attempts, ["2"], "claimed by the lost worker, then once more by the live one")
+            let delivered = await fakes.expo.requests.filter { $0.path == "/--/api/v2/push/send" }
+                .flatMap { request in ((try? JSONSerialization.jsonObject(with: Data(request.body))) as? [[String: Any]]) ?? [] }
+                .compactMap { ($0["body"] as? String) }
+            XCTAssertEqual(delivered.sorted(), ["claimed then lost 0", "claimed then lost 1", "claimed then lost 2"])
+        }
+    }
+
     func testATokenMovesToTheAccountThatRegistersIt() async throws {
         try await withGateway { gw in
             let users = try await gw.signInUsers(2)

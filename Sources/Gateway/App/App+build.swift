@@ -49,7 +49,7 @@ func buildApplication(settings: Settings, logger: Logger) async throws -> some A
     router.add(middleware: LogRequestsMiddleware(.info))
     router.add(middleware: RequestIDMiddleware())
     HealthController(db: db, migrator: migrator, logger: logger).addRoutes(to: router)
-    MetricsController(registry: registry, factory: metrics, token: settings.metricsToken).addRoutes(to: router)
+    MetricsController(registry: registry, factory: metrics, token: settings.metricsToken, db: db, logger: logger).addRoutes(to: router)
     GraphQLHTTPController(engine: engine, services: domain, tokens: tokens, maxBodyBytes: settings.maxRequestBytes)
         .addRoutes(to: router)
     RestWiring.addRoutes(to: router, services: domain, tokens: tokens, settings: settings)

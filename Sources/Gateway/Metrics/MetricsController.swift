@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
+import Logging
 import Metrics
+import PostgresNIO
 import Prometheus
 
 /// `/metrics` in the Prometheus text format. With `METRICS_TOKEN` set, scrapers present it as a
@@ -10,11 +12,14 @@ struct MetricsController {
     let registry: PrometheusCollectorRegistry
     let factory: any MetricsFactory
     let token: String?
+    let db: PostgresClient
+    let logger: Logger
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("/metrics") { request, context in
             try authorize(request, context)
             ProcessMetrics.sample(into: factory)
+            await DatabaseMetrics.sample(db, into: factory, logger: logger)
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))

@@ -28,6 +28,7 @@ struct PushSettings: Sendable {
         if let ms = try reader.int("PUSH_POLL_MS", in: 10...60_000) { policy.pollInterval = .milliseconds(ms) }
         if let seconds = try reader.int("PUSH_RECEIPT_DELAY_SECONDS", in: 0...86400) { policy.receiptDelay = .seconds(seconds) }
         if let seconds = try reader.int("PUSH_IDLE_SECONDS", in: 0...86400) { policy.idleAfter = .seconds(seconds) }
+        if let seconds = try reader.int("PUSH_LEASE_SECONDS", in: 1...3600) { policy.lease = .seconds(seconds) }
 
         let inline = reader.string("FCM_SERVICE_ACCOUNT_JSON")
         let file = reader.string("FCM_SERVICE_ACCOUNT_FILE")
