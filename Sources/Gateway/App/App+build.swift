@@ -14,7 +14,9 @@ import ServiceLifecycle
 
 /// The one assembly of the application, used by `messagerie serve` and by every test: settings
 /// in, a runnable application with all its long-lived services out.
-func buildApplication(settings: Settings, logger: Logger) async throws -> some ApplicationProtocol {
+func buildApplication(
+    settings: Settings, logger: Logger, lifecycle: GatewayLifecycle = GatewayLifecycle()
+) async throws -> some ApplicationProtocol {
     var services: [any Service] = []
     var settings = settings
     try Assembly.fillEmbeddedSecrets(&settings, logger: logger)
@@ -48,7 +50,7 @@ func buildApplication(settings: Settings, logger: Logger) async throws -> some A
     router.add(middleware: HTTPMetricsMiddleware(factory: metrics))
     router.add(middleware: LogRequestsMiddleware(.info))
     router.add(middleware: RequestIDMiddleware())
-    HealthController(db: db, migrator: migrator, logger: logger).addRoutes(to: router)
+    HealthController(db: db, migrator: migrator, logger: logger, lifecycle: lifecycle).addRoutes(to: router)
     MetricsController(registry: registry, factory: metrics, token: settings.metricsToken, db: db, logger: logger).addRoutes(to: router)
     GraphQLHTTPController(engine: engine, services: domain, tokens: tokens, maxBodyBytes: settings.maxRequestBytes)
         .addRoutes(to: router)

@@ -9,10 +9,14 @@ struct HealthController: Sendable {
     let db: PostgresClient
     let migrator: Migrator
     let logger: Logger
+    let lifecycle: GatewayLifecycle
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("/healthz") { _, _ in Self.json(.ok, #"{"status":"ok"}"#) }
         router.get("/readyz") { _, _ in
+            if lifecycle.isDraining {
+                return Self.json(.serviceUnavailable, #"{"status":"unready","reason":"draining"}"#)
+            }
             do {
                 let status = try await migrator.status(db, logger: logger)
                 guard status.pending.isEmpty else {

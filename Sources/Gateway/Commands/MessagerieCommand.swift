@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ServiceLifecycle
 
 @main
 struct MessagerieCommand: AsyncParsableCommand {
@@ -12,7 +13,7 @@ struct MessagerieCommand: AsyncParsableCommand {
             DB_HOST/DB_PORT/DB_USER/DB_PASSWORD/DB_NAME, JWT_SECRET, OTP_PROVIDER, TERMII_API_KEY, ...). \
             With no database configured, a private PostgreSQL cluster is started in .messagerie/postgres.
             """,
-        subcommands: [Serve.self, Migrate.self, PrintSchema.self, Keys.self, Activity.self, Users.self],
+        subcommands: [Serve.self, Migrate.self, PrintSchema.self, Keys.self, Activity.self, Users.self, SocketIOConformance.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -60,8 +61,12 @@ struct Serve: AsyncParsableCommand {
         if noMigrate { settings.migrateOnStart = false }
         let logger = Startup.logger(settings)
         do {
-            let app = try await buildApplication(settings: settings, logger: logger)
-            try await app.runService()
+            let lifecycle = GatewayLifecycle()
+            let app = try await buildApplication(settings: settings, logger: logger, lifecycle: lifecycle)
+            let group = ServiceGroup(configuration: .init(
+                services: [.init(service: app), .init(service: DrainGate(lifecycle: lifecycle, delay: settings.drainDelay, logger: logger))],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
         } catch let error as SettingsError {
             FileHandle.standardError.write(Data("messagerie: \(error.description)\n".utf8))
             throw ExitCode(78)

@@ -43,6 +43,8 @@ struct Settings: Sendable {
     var maxRequestBytes = 1 << 20
     /// Bearer token scrapers present at `/metrics`; without it only loopback callers are answered.
     var metricsToken: String?
+    /// How long `/readyz` reports draining before the server stops on SIGTERM.
+    var drainDelay: Duration = .seconds(5)
     var auth = AuthPolicy()
     /// `MESSAGE_KEYS` as given; parsed (and checked) at load so a bad value stops start-up.
     var messageKeys: String?
@@ -114,6 +116,7 @@ struct Settings: Sendable {
         maxQueryCost = try reader.int("GRAPHQL_MAX_COST", in: 10...1_000_000) ?? maxQueryCost
         maxRequestBytes = try reader.int("MAX_REQUEST_BYTES", in: 1024...(64 << 20)) ?? maxRequestBytes
         metricsToken = reader.string("METRICS_TOKEN")
+        if let ms = try reader.int("DRAIN_MS", in: 0...300_000) { drainDelay = .milliseconds(ms) }
         auth.codeLifetimeSeconds = try reader.int("OTP_TTL_SECONDS", in: 30...3600) ?? auth.codeLifetimeSeconds
         auth.maxWrongAttempts = try reader.int("OTP_MAX_ATTEMPTS", in: 1...20) ?? auth.maxWrongAttempts
         auth.resendCooldownSeconds = try reader.int("OTP_RESEND_COOLDOWN_SECONDS", in: 0...3600) ?? auth.resendCooldownSeconds

@@ -1,0 +1,80 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import XCTest
+
+@testable import Gateway
+
+/// `messagerie serve` as an operator runs it, stopped with SIGTERM.
+final class GracefulShutdownTests: XCTestCase {
+    func testSIGTERMTurnsReadinessOffFirstThenExitsCleanly() async throws {
+        let endpoint = try await TestDatabase.shared.freshDatabase()
+        let port = try Self.freePort()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("messagerie-serve-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: GatewayHarness.packageRoot + "/.build/debug/messagerie")
+        process.arguments = ["serve"]
+        process.currentDirectoryURL = folder
+        process.environment = [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+            "DATABASE_URL": GatewayHarness.databaseURL(endpoint),
+            "MESSAGE_KEYS": GatewayHarness.messageKeys,
+            "JWT_SECRET": GatewayHarness.jwtSecret,
+            "OTP_PROVIDER": "console",
+            "MIGRATIONS_DIR": GatewayHarness.packageRoot + "/migrations",
+            "HOST": "127.0.0.1",
+            "PORT": String(port),
+            "DRAIN_MS": "3000",
+            "LOG_LEVEL": "error",
+        ]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+
+        let base = "http://127.0.0.1:\(port)"
+        try await eventually("the gateway is ready") { try await Self.get(base + "/readyz").status == 200 }
+
+        kill(process.processIdentifier, SIGTERM)
+        try await eventually("readiness turns off while the server still answers", seconds: 2.5) {
+            try await Self.get(base + "/readyz").status == 503
+        }
+        let ready = try await Self.get(base + "/readyz")
+        XCTAssertTrue(ready.body.contains("draining"), ready.body)
+        let health = try await Self.get(base + "/healthz")
+        XCTAssertEqual(health.status, 200)
+
+        try await eventually("the process exits", seconds: 30) { !process.isRunning }
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(process.terminationReason, .exit)
+        XCTAssertEqual(process.terminationStatus, 0, stderr)
+    }
+
+    static func get(_ url: String) async throws -> (status: Int, body: String) {
+        var request = HTTPClientRequest(url: url)
+        request.method = .GET
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
+        let body = try await response.body.collect(upTo: 1 << 16)
+        return (Int(response.status.code), String(buffer: body))
+    }
+
+    /// A port nobody listens on right now: bind to 0, read the number, let it go.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw PythonError("could not find a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
