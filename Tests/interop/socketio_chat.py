@@ -148,10 +148,16 @@ def chat(url, transport, token_a, user_a, token_b, user_b):
 
 def refused(url, transport, token):
     sio = socketio.Client(reconnection=False)
+    refusals = queue.Queue()
+    sio.on("connect_error", lambda data: refusals.put(data))
     try:
         sio.connect(url, transports=transports(transport), auth={"token": token}, wait_timeout=WAIT)
     except socketio.exceptions.ConnectionError as error:
-        print(json.dumps({"step": "refused", "error": str(error), "args": [str(a) for a in error.args]}))
+        try:
+            data = refusals.get(timeout=WAIT)
+        except queue.Empty:
+            fail(f"no connect_error event; the connection failed with: {error}")
+        print(json.dumps({"step": "refused", "error": str(error), "connectError": data}))
         return
     fail("a bad token was accepted")
 
