@@ -124,8 +124,7 @@ public struct MessageService: Sendable {
         guard let text = try core.validText(raw, required: true) else { throw DomainError.badUserInput("Text is required", field: "text") }
         let core = self.core
         let edited = try await core.db.transaction(logger: core.logger) { connection in
-            let message = try await ownMessageForChange(id: id, viewer: viewer, on: connection)
-            _ = try await core.activeMembership(message.conversationId, viewer.userId, on: connection)
+            _ = try await ownMessageForChange(id: id, viewer: viewer, on: connection)
             let sealed = try core.keyring.seal(text, context: MessagingCore.sealContext(id))
             let rows = try await connection.query("""
                 UPDATE messages m SET body_key_id = \(sealed.keyId), body = \(Data(sealed.bytes)),
@@ -164,8 +163,15 @@ public struct MessageService: Sendable {
             SELECT \(unescaped: MessagingCore.messageColumns) FROM messages m WHERE m.id = \(id) FOR UPDATE
             """, on: connection).first
         else { throw DomainError.notFound("Message not found") }
-        let membership = try await core.membership(message.conversationId, viewer.userId, on: connection)
+        let membership: MessagingCore.Membership
+        do {
+            membership = try await core.membership(message.conversationId, viewer.userId, on: connection)
+        } catch is DomainError {
+            // The same answer as for an id that does not exist: a stranger learns nothing.
+            throw DomainError.notFound("Message not found")
+        }
         guard membership.canSee(seq: message.seq) else { throw DomainError.notFound("Message not found") }
+        guard membership.isActive else { throw DomainError.forbidden("You are no longer a member of this conversation") }
         guard message.senderId == viewer.userId else { throw DomainError.forbidden("Only the sender can change this message") }
         guard message.deletedAt == nil else { throw DomainError.conflict("This message was deleted") }
         return message
