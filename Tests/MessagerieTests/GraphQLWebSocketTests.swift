@@ -211,12 +211,15 @@ final class GraphQLWebSocketTests: XCTestCase {
             var params = try WS.urls(gw)
             params.merge(["token": users[0].accessToken, "limitToken": users[1].accessToken, "tooLarge": 10_000,
                           "maxSubscriptions": 3, "maxConnections": 2]) { _, new in new }
-            let result = try await WS.scenario("protocol", params)
+            let result = try await WS.scenario("protocol", params, timeout: .seconds(40))
             func close(_ key: String) -> (Int?, String) {
                 let pair = result[key] as? [Any] ?? []
                 return (pair.first as? Int, pair.count > 1 ? pair[1] as? String ?? "" : "")
             }
             XCTAssertEqual(close("unknownSubprotocol").0, 4406)
+            XCTAssertEqual(close("unknownSubprotocol").1, "Subprotocol not acceptable")
+            XCTAssertNil(result["unknownSubprotocolAnswer"] as? String, "no subprotocol is claimed")
+            XCTAssertEqual(close("noSubprotocol").0, 4406)
             XCTAssertEqual(result["chosen"] as? String, "graphql-transport-ws", "the chosen subprotocol is answered")
             XCTAssertEqual(close("initTimeout").0, 4408)
             XCTAssertEqual(close("initTimeout").1, "Connection initialisation timeout")

@@ -321,15 +321,29 @@ async def closes(params):
 # --- protocol: the refusals and their close codes
 
 
+class Progress(dict):
+    """Results that also go to stderr as they come, so a hang shows where it stopped."""
+
+    def __setitem__(self, key, value):
+        print(f"{key}: {value}", file=sys.stderr, flush=True)
+        super().__setitem__(key, value)
+
+
 def protocol(params):
     url, token = params["ws"], params["token"]
-    results = {}
+    results = Progress()
 
     def connect(protos, **options):
         return websocket.create_connection(url, subprotocols=protos, timeout=TIMEOUT, **options)
 
-    ws = connect(["mqtt"])
+    # An unknown offer is upgraded without a subprotocol, then closed with 4406. (websocket-client
+    # refuses such a handshake when it offered subprotocols itself, so the offer is a raw header.)
+    ws = websocket.create_connection(url, header=["Sec-WebSocket-Protocol: mqtt"], timeout=TIMEOUT)
     results["unknownSubprotocol"] = read_until_close(ws)[1:]
+    results["unknownSubprotocolAnswer"] = ws.getheaders().get("sec-websocket-protocol")
+    ws.close()
+    ws = websocket.create_connection(url, timeout=TIMEOUT)
+    results["noSubprotocol"] = read_until_close(ws)[1:]
     ws.close()
 
     ws = connect(["graphql-transport-ws"])
@@ -417,7 +431,7 @@ def protocol(params):
     legacy.send(json.dumps({"type": "start", "id": "2", "payload": sub}))
     legacy.send(json.dumps({"type": "stop", "id": "2"}))
     types = []
-    while len([t for t in types if t == "complete"]) < 2:
+    while len([t for t in types if t.startswith("complete")]) < 2:
         message = json.loads(legacy.recv())
         if message["type"] != "ka":
             types.append(f'{message["type"]}:{message.get("id")}')
