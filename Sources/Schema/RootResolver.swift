@@ -48,9 +48,7 @@ public struct RootResolver: Sendable {
 
     func updateProfile(context: OperationContext, arguments: ProfileArguments) async throws -> User {
         let viewer = try context.requireViewer()
-        if arguments.avatarAttachmentId != nil {
-            throw DomainError.badUserInput("avatarAttachmentId needs media uploads, which this server does not offer yet", field: "avatarAttachmentId")
-        }
-        return try await context.services.users.updateProfile(viewer: viewer, displayName: arguments.displayName)
+        return try await context.services.users.updateProfile(
+            viewer: viewer, displayName: arguments.displayName, avatarAttachmentId: arguments.avatarAttachmentId)
     }
 }

@@ -367,3 +367,37 @@ final class UploadTests: XCTestCase {
         }
     }
 }
+
+/// Profile pictures: one's own uploaded image, then readable by anyone signed in.
+final class UploadAvatarTests: XCTestCase {
+    func testAvatarIsOwnImageAndVisibleToOthers() async throws {
+        let directory = temporaryUploadsDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await withGateway(["UPLOADS_DIR": directory]) { gw in
+            let ada = try await gw.restRegister("+2348012347101", name: "Ada")
+            let bo = try await gw.restRegister("+2348012347102", name: "Bo")
+            let image = try await gw.upload(MediaSamples.png(width: 8, height: 8), fileName: "me.png", token: ada.token)
+            let imageId = try XCTUnwrap((image.json["attachment"] as? [String: Any])?["id"] as? String, image.text)
+            let pdf = try await gw.upload(MediaSamples.pdf, fileName: "cv.pdf", token: ada.token)
+            let pdfId = try XCTUnwrap((pdf.json["attachment"] as? [String: Any])?["id"] as? String)
+            let update = "mutation($a: ID, $n: String) { updateProfile(avatarAttachmentId: $a, displayName: $n) { displayName avatarUrl } }"
+
+            let notImage = try await gw.graphQL(update, variables: ["a": pdfId], token: ada.token)
+            XCTAssertEqual(notImage.errorCode, "BAD_USER_INPUT", notImage.text)
+            let notMine = try await gw.graphQL(update, variables: ["a": imageId], token: bo.token)
+            XCTAssertEqual(notMine.errorCode, "BAD_USER_INPUT", notMine.text)
+            let before = try await gw.rest(.get, "/api/files/\(imageId)", token: bo.token)
+            XCTAssertEqual(before.status, .notFound)
+
+            let set = try await gw.graphQL(update, variables: ["a": imageId, "n": "Ada L."], token: ada.token)
+            XCTAssertNil(set.firstError, set.text)
+            XCTAssertEqual(set.string("updateProfile.avatarUrl"), "/api/files/\(imageId)")
+            XCTAssertEqual(set.string("updateProfile.displayName"), "Ada L.")
+            let after = try await gw.rest(.get, "/api/files/\(imageId)", token: bo.token)
+            XCTAssertEqual(after.status, .ok)
+            XCTAssertEqual(after.headers[.contentType], "image/png")
+            let avatars = try await gw.harness.column("SELECT avatar_attachment_id::text FROM users WHERE avatar_attachment_id IS NOT NULL")
+            XCTAssertEqual(avatars, [imageId])
+        }
+    }
+}

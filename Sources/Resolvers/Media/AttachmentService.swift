@@ -99,12 +99,14 @@ public struct AttachmentService: Sendable {
         return result
     }
 
-    /// The uploader, and whoever can see a (not deleted) message that carries it; everyone else
-    /// gets NOT_FOUND, as if it did not exist.
+    /// The uploader, whoever can see a (not deleted) message that carries it, and anyone signed in
+    /// for a profile picture; everyone else gets NOT_FOUND, as if it did not exist.
     public func downloadable(id: UUID, viewer: Viewer) async throws -> Attachment {
         let rows = try await core.db.query("""
             SELECT \(unescaped: Self.columns) FROM attachments a
-            WHERE a.id = \(id) AND (a.owner_id = \(viewer.userId) OR EXISTS (
+            WHERE a.id = \(id) AND (a.owner_id = \(viewer.userId)
+                OR EXISTS (SELECT 1 FROM users u WHERE u.avatar_attachment_id = a.id)
+                OR EXISTS (
                 SELECT 1 FROM message_attachments ma JOIN messages m ON m.id = ma.message_id
                 JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = \(viewer.userId)
                 WHERE ma.attachment_id = a.id AND m.deleted_at IS NULL
