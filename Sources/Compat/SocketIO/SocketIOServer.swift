@@ -117,7 +117,8 @@ actor SocketIOClient {
                 return
             }
             sockets[name] = (socket, handler)
-            await send(SocketIOPacket(.connect, namespace: name, data: .object(["sid": .string(socket.id)])))
+            let extras = await handler.connectReply()
+            await send(SocketIOPacket(.connect, namespace: name, data: .object([JSONMember("sid", .string(socket.id))] + extras)))
             await handler.connected()
         }
     }

@@ -11,6 +11,9 @@ public enum SocketIOConnectDecision: Sendable {
 
 /// The events of one connected socket, called in the order the client sent them.
 public protocol SocketIOEventHandler: Sendable {
+    /// Before the CONNECT reply: what it carries besides `sid` (such as a recovery `pid`). Events
+    /// emitted here reach the client before the reply (a recovering client's missed events).
+    func connectReply() async -> [JSONMember]
     /// Right after the CONNECT reply has been queued.
     func connected() async
     func event(_ name: String, _ args: [JSONValue], ack: SocketIOAck?) async
@@ -18,6 +21,7 @@ public protocol SocketIOEventHandler: Sendable {
 }
 
 extension SocketIOEventHandler {
+    public func connectReply() async -> [JSONMember] { [] }
     public func connected() async {}
 }
 

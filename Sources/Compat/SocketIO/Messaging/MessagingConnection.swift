@@ -15,7 +15,18 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
         var task: Task<Void, Never>?
         var contacts: Set<UUID> = []
         var ended = false
+        /// Messages already sent by recovery, which the live feed may bring again.
+        var recovered: Set<UUID> = []
     }
+
+    /// Most messages a reconnecting client is given before it must reload instead.
+    static let recoveryLimit = 500
+
+    /// Offsets ride as the last argument of `messageReceived`, as the reference's connection
+    /// state recovery does; a JavaScript client ignores the extra argument, but stock clients of
+    /// other languages may not, so they come only to clients that ask (`auth.recovery: true`)
+    /// or that are recovering (`auth.pid`).
+    var sendsOffsets: Bool { socket.auth?["recovery"] == .bool(true) || socket.auth?["pid"]?.stringValue != nil }
 
     init(socket: SocketIOSocket, viewer: Viewer, services: DomainServices) {
         self.socket = socket
@@ -29,6 +40,33 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
         state.withLockedValue { $0.feed = feed }
         let contacts = try await services.conversations.contacts(of: viewer.userId)
         state.withLockedValue { $0.contacts = contacts }
+    }
+
+    /// A client coming back with the `pid` it was given and the offset of the last message it
+    /// saw gets what it missed from the message log, then the same `pid` (recovered). Otherwise,
+    /// or with too much missed, a fresh `pid`: the client reloads.
+    func connectReply() async -> [JSONMember] {
+        var pid = SocketIOOffsets.newPid()
+        if let given = socket.auth?["pid"]?.stringValue, SocketIOOffsets.isValidPid(given),
+           let offset = socket.auth?["offset"]?.stringValue.flatMap(SocketIOOffsets.parse),
+           let missed = try? await services.messages.messages(
+               afterMicros: offset.micros, id: offset.id, limit: Self.recoveryLimit + 1, viewer: viewer),
+           missed.count <= Self.recoveryLimit
+        {
+            pid = given
+            state.withLockedValue { $0.recovered = Set(missed.map(\.id)) }
+            for message in missed { await emitMessage(message) }
+        }
+        return [JSONMember("pid", .string(pid))]
+    }
+
+    private func emitMessage(_ message: Message) async {
+        guard let wire = await wire(message) else { return }
+        if sendsOffsets {
+            await socket.emit("messageReceived", .object(["message": wire]), .string(SocketIOOffsets.offset(of: message)))
+        } else {
+            await socket.emit("messageReceived", .object(["message": wire]))
+        }
     }
 
     func connected() async {
@@ -67,8 +105,9 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
         let me = viewer.userId
         switch event {
         case .message(let message, let audience):
-            guard audience.contains(me), let wire = await wire(message) else { return }
-            await socket.emit("messageReceived", .object(["message": wire]))
+            guard audience.contains(me) else { return }
+            if state.withLockedValue({ $0.recovered.remove(message.id) != nil }) { return }
+            await emitMessage(message)
         case .status(let message, let userId, let status, let at, let audience):
             guard status == .read, audience.contains(me) else { return }
             await socket.emit("messageRead", .object([
