@@ -238,7 +238,9 @@ final class GraphQLWSConnection: Sendable {
     private func authenticate(_ payload: [String: Map]) async {
         guard let token = Self.token(in: payload, header: authorizationHeader) else {
             // No token: anonymous operations (sign-in) work; those that need a viewer say so.
-            acknowledge(viewer: nil, expiresAt: nil)
+            if state.withLockedValue({ !$0.ended && $0.session.authenticated() }) {
+                acknowledge(viewer: nil, expiresAt: nil)
+            }
             return
         }
         let viewer: Viewer
@@ -259,17 +261,22 @@ final class GraphQLWSConnection: Sendable {
             refuse(.policyViolation, "Too many connections for this user (limit \(limits.maxConnectionsPerUser))")
             return
         }
-        let stillOpen = state.withLockedValue { state in
-            guard !state.ended else { return false }
+        // Counted as connected before the connection records its viewer: the ending disconnects
+        // exactly the viewers it finds recorded, so the two always pair up.
+        await services.presence.connected(viewer.userId)
+        let accepted = state.withLockedValue { state in
+            guard !state.ended, state.session.authenticated() else { return false }
             state.admitted = viewer.userId
+            state.viewer = viewer
             return true
         }
-        guard stillOpen else {
+        guard accepted else {
+            // Closed while the token was checked: undo what was counted.
             route.registry.release(viewer.userId)
+            await services.presence.disconnected(viewer.userId)
             return
         }
         acknowledge(viewer: viewer, expiresAt: expiresAt)
-        await services.presence.connected(viewer.userId)
     }
 
     private func refuse(_ code: WSCloseCode, _ reason: String) {
@@ -277,13 +284,9 @@ final class GraphQLWSConnection: Sendable {
         end(.close(code, reason, slow: false))
     }
 
+    /// Sends `connection_ack` and starts what an accepted connection needs: keep-alives, and the
+    /// watch on the token's expiry and session.
     private func acknowledge(viewer: Viewer?, expiresAt: Date?) {
-        let accepted = state.withLockedValue { state in
-            guard state.session.authenticated() else { return false }
-            state.viewer = viewer
-            return true
-        }
-        guard accepted else { return }
         send(.connectionAck)
         if subprotocol == .legacy {
             send(.keepAlive)
