@@ -401,3 +401,42 @@ final class UploadAvatarTests: XCTestCase {
         }
     }
 }
+
+/// Download rights follow each member's window on a group's history.
+final class UploadGroupAccessTests: XCTestCase {
+    func testGroupMembersSeeFilesOfMessagesInTheirWindowOnly() async throws {
+        let directory = temporaryUploadsDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await withGateway(["UPLOADS_DIR": directory]) { gw in
+            let ada = try await gw.restRegister("+2348012347201", name: "Ada")
+            let bo = try await gw.restRegister("+2348012347202", name: "Bo")
+            let cy = try await gw.restRegister("+2348012347203", name: "Cy")
+            let created = try await gw.graphQL(
+                "mutation($i: CreateGroupInput!) { createGroup(input: $i) { id } }",
+                variables: ["i": ["title": "Team", "memberIds": [bo.userId]]], token: ada.token)
+            let groupId = try XCTUnwrap(created.string("createGroup.id"), created.text)
+            let uploaded = try await gw.upload(MediaSamples.mp4, fileName: "clip.mp4", token: ada.token)
+            let url = try XCTUnwrap((uploaded.json["attachment"] as? [String: Any])?["url"] as? String, uploaded.text)
+            let id = String(url.split(separator: "/").last!)
+
+            let sent = try await gw.restSend(["conversationId": groupId, "content": "clip", "attachmentIds": [id]], token: ada.token)
+            XCTAssertTrue(sent["receiverId"] is NSNull, "no single receiver in a group")
+            let fetched1 = try await gw.rest(.get, url, token: bo.token)
+            XCTAssertEqual(fetched1.status, .ok)
+
+            // Cy joins after the message: it is outside Cy's window, and so is its file.
+            let added = try await gw.graphQL(
+                "mutation($c: ID!, $u: [ID!]!) { addGroupMembers(conversationId: $c, userIds: $u) { id } }",
+                variables: ["c": groupId, "u": [cy.userId]], token: ada.token)
+            XCTAssertNil(added.firstError, added.text)
+            let fetched2 = try await gw.rest(.get, url, token: cy.token)
+            XCTAssertEqual(fetched2.status, .notFound)
+
+            // Bo leaves but keeps what was sent while Bo was there.
+            let left = try await gw.graphQL("mutation($c: ID!) { leaveGroup(conversationId: $c) }", variables: ["c": groupId], token: bo.token)
+            XCTAssertNil(left.firstError, left.text)
+            let fetched3 = try await gw.rest(.get, url, token: bo.token)
+            XCTAssertEqual(fetched3.status, .ok)
+        }
+    }
+}
