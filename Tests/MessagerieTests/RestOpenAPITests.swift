@@ -46,6 +46,13 @@ final class RestOpenAPITests: XCTestCase {
 
     func testEveryDocumentedRouteAnswersInTheEnvelope() async throws {
         try await withGateway { gw in
+            for (method, path) in [(HTTPRequest.Method.get, "/api/nothing/here"), (.put, "/api/messages/send"), (.get, "/api/messages/send")] {
+                let unknown = try await gw.rest(method, path)
+                XCTAssertEqual(unknown.status, .notFound, "\(method) \(path)")
+                XCTAssertEqual(unknown.errorCode, "NOT_FOUND", unknown.text)
+            }
+            let health = try await gw.rest(.get, "/healthz")
+            XCTAssertEqual(health.status, .ok, "other routes are left alone")
             let document = try await gw.rest(.get, "/openapi.json")
             XCTAssertEqual(document.status, .ok)
             let paths = try XCTUnwrap(document.json["paths"] as? [String: [String: Any]])

@@ -64,6 +64,9 @@ public struct RestAPI<Context: CompatRequestContext>: Sendable {
         for path in Set(routes.map(\.path)) {
             group.on(RouterPath(path), method: .options) { _, _ in Response(status: .noContent) }
         }
+        // Unknown paths and methods under /api get the envelope too. The router runs its own
+        // middleware on requests no route matched, so this sees them without claiming any path.
+        router.add(middleware: RestNotFoundMiddleware<Context>())
     }
 
     // MARK: Shared by the routes

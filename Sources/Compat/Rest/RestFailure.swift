@@ -130,3 +130,15 @@ struct RestCORSMiddleware<Context: RequestContext>: RouterMiddleware {
         return allowedOrigins.contains(where: { $0.caseInsensitiveCompare(origin) == .orderedSame }) ? origin : nil
     }
 }
+
+/// Requests under `/api` that match no route (or not with this method) answer in the envelope.
+struct RestNotFoundMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound && request.uri.path.hasPrefix("/api/") {
+            return try RestFailure(.notFound, "NOT_FOUND", "No route \(request.method) \(request.uri.path); see /openapi.json")
+                .response(from: request, context: context)
+        }
+    }
+}
