@@ -35,6 +35,31 @@ final class GraphQLWebSocketTests: XCTestCase {
         }
     }
 
+    func testReceiptsAndReactionsReachTheAuthorOnBothSubprotocols() async throws {
+        try await withGateway(setup: .live) { gw in
+            let (author, reader, conversationId) = try await WS.pair(gw)
+            for proto in Self.protocols {
+                var params = try WS.urls(gw)
+                params.merge(["proto": proto, "authorToken": author.accessToken, "readerToken": reader.accessToken,
+                              "conversationId": conversationId]) { _, new in new }
+                let result = try await WS.scenario("events", params)
+                let messageId = try XCTUnwrap(result["messageId"] as? String)
+                let status = try XCTUnwrap(result["status"] as? [String: Any])
+                XCTAssertEqual((status["user"] as? [String: Any])?["id"] as? String, reader.userId, proto)
+                XCTAssertEqual((status["message"] as? [String: Any])?["id"] as? String, messageId)
+                let added = try XCTUnwrap(result["added"] as? [String: Any])
+                let removed = try XCTUnwrap(result["removed"] as? [String: Any])
+                XCTAssertEqual(added["action"] as? String, "ADDED", proto)
+                XCTAssertEqual(removed["action"] as? String, "REMOVED", proto)
+                for event in [added, removed] {
+                    XCTAssertEqual(event["emoji"] as? String, "👍")
+                    XCTAssertEqual((event["user"] as? [String: Any])?["id"] as? String, reader.userId)
+                    XCTAssertEqual((event["message"] as? [String: Any])?["id"] as? String, messageId)
+                }
+            }
+        }
+    }
+
     func testReconnectWithAfterCatchesUpWithNothingMissingAndNothingDuplicated() async throws {
         try await withGateway(setup: .live) { gw in
             let (ada, bola, conversationId) = try await WS.pair(gw)

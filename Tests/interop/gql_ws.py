@@ -5,7 +5,7 @@ where the exact frames matter (close codes, a socket that stops reading), `webso
 
     gql_ws.py SCENARIO 'JSON parameters'
 
-Scenarios: receive, catchup, typing, removed, presence, slow, closes, protocol. Each prints one
+Scenarios: receive, events, catchup, typing, removed, presence, slow, closes, protocol. Each prints one
 JSON summary line on stdout; a failed check exits non-zero with the reason on stderr. The Swift
 tests (GraphQLWebSocketTests) assert on the summary.
 
@@ -119,6 +119,35 @@ async def receive(params):
         "subprotocol": ws.subprotocol, "me": me, "meAfterError": again, "setTyping": typing["setTyping"],
         "sentId": sent["id"], "event": event, "refused": refused,
     }))
+
+
+# --- events: receipts and reactions by someone else reach the author
+
+
+async def events(params):
+    proto, conv = params["proto"], params["conversationId"]
+    ws = transport(params, params["authorToken"], proto)
+    async with Client(transport=ws) as session:
+        statuses = await Subscription(session, ws, """
+            subscription S($c: ID) { messageStatusChanged(conversationId: $c) { message { id } user { id } status at } }
+            """, {"c": conv}).start()
+        reactions = await Subscription(session, ws, """
+            subscription R($c: ID) { reactions(conversationId: $c) { message { id } user { id } emoji action at } }
+            """, {"c": conv}).start()
+        message = send_message(params, params["authorToken"], conv, "react to me")
+        reader = params["readerToken"]
+        http(params, reader, "mutation($c: ID!, $m: ID!) { markRead(conversationId: $c, upToMessageId: $m) }",
+             {"c": conv, "m": message["id"]})
+        http(params, reader, "mutation($m: ID!) { addReaction(messageId: $m, emoji: \"👍\") { id } }", {"m": message["id"]})
+        http(params, reader, "mutation($m: ID!) { removeReaction(messageId: $m, emoji: \"👍\") { id } }", {"m": message["id"]})
+        status = (await statuses.next())["messageStatusChanged"]
+        while status["message"]["id"] != message["id"] or status["status"] != "READ":
+            status = (await statuses.next())["messageStatusChanged"]
+        added = (await reactions.next())["reactions"]
+        removed = (await reactions.next())["reactions"]
+        await statuses.close()
+        await reactions.close()
+    print(json.dumps({"messageId": message["id"], "status": status, "added": added, "removed": removed}))
 
 
 # --- catchup: reconnect with `after`; nothing missed, nothing duplicated
@@ -446,7 +475,7 @@ def protocol(params):
 
 
 def main(argv):
-    scenarios = {"receive": receive, "catchup": catchup, "typing": typing, "removed": removed,
+    scenarios = {"receive": receive, "events": events, "catchup": catchup, "typing": typing, "removed": removed,
                  "presence": presence, "slow": slow, "closes": closes}
     if len(argv) != 2 or (argv[0] not in scenarios and argv[0] != "protocol"):
         print(__doc__, file=sys.stderr)
