@@ -12,68 +12,12 @@ import XCTest
 final class SocketIORecoveryTests: XCTestCase {
     private static let settings = ["SOCKETIO_PING_INTERVAL_MS": "60000", "SOCKETIO_PING_TIMEOUT_MS": "60000"]
 
-    /// A Socket.IO client over raw polling on namespace `/`.
-    struct PollingClient {
-        let gw: GatewayClient
-        let sid: String
-
-        static func open(_ gw: GatewayClient) async throws -> PollingClient {
-            let reply = try await gw.raw(method: .get, uri: "/socket.io/?EIO=4&transport=polling")
-            let open = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(reply.text.dropFirst().utf8)) as? [String: Any])
-            return PollingClient(gw: gw, sid: try XCTUnwrap(open["sid"] as? String))
-        }
-
-        var query: String { "/socket.io/?EIO=4&transport=polling&sid=\(sid)" }
-
-        func send(_ packet: String) async throws {
-            let reply = try await gw.raw(method: .post, uri: query, body: ByteBuffer(string: packet))
-            XCTAssertEqual(reply.text, "ok")
-        }
-
-        /// The Engine.IO packets of one poll.
-        func poll() async throws -> [String] {
-            let reply = try await gw.raw(method: .get, uri: query)
-            XCTAssertEqual(reply.status, .ok, reply.text)
-            return reply.text.split(separator: "\u{1E}").map(String.init)
-        }
-
-        /// Polls until `count` packets that are not pings have arrived.
-        func packets(_ count: Int) async throws -> [String] {
-            var packets: [String] = []
-            while packets.count < count { packets += try await poll().filter { $0 != "2" } }
-            return packets
-        }
-
-        /// Skips events until `messageReceived` for `text`: the live feed may still bring
-        /// messages committed just before this client subscribed.
-        func message(_ text: String) async throws -> (text: String?, offset: String?) {
-            while true {
-                for packet in try await packets(1) where packet.hasPrefix(#"42["messageReceived""#) {
-                    let event = try SocketIORecoveryTests.received(packet)
-                    if event.text == text { return event }
-                }
-            }
-        }
-
-        /// Packets up to and including the CONNECT reply.
-        func untilConnected() async throws -> [String] {
-            var packets: [String] = []
-            while !(packets.last?.hasPrefix("40") ?? false) { packets += try await self.packets(1) }
-            return packets
-        }
-
-        func connect(_ auth: [String: Any]) async throws {
-            let data = try JSONSerialization.data(withJSONObject: auth)
-            try await send("40" + String(decoding: data, as: UTF8.self))
-        }
-    }
-
-    fileprivate static func json(_ packet: String, dropping prefix: Int) throws -> Any {
+    static func json(_ packet: String, dropping prefix: Int) throws -> Any {
         try JSONSerialization.jsonObject(with: Data(packet.dropFirst(prefix).utf8))
     }
 
     /// `(message text, offset)` of a `messageReceived` packet.
-    fileprivate static func received(_ packet: String) throws -> (text: String?, offset: String?) {
+    static func received(_ packet: String) throws -> (text: String?, offset: String?) {
         XCTAssertTrue(packet.hasPrefix(#"42["messageReceived""#), packet)
         let args = try XCTUnwrap(try json(packet, dropping: 2) as? [Any])
         let message = try XCTUnwrap((args[1] as? [String: Any])?["message"] as? [String: Any])
@@ -86,7 +30,7 @@ final class SocketIORecoveryTests: XCTestCase {
             let (a, b) = (users[0], users[1])
             try await gw.send(a, to: b, text: "before")
 
-            let first = try await PollingClient.open(gw)
+            let first = try await SocketIOPollingClient.open(gw)
             try await first.connect(["token": b.accessToken, "recovery": true])
             let connected = try await first.untilConnected()
             let reply = try XCTUnwrap(connected.last)
@@ -105,7 +49,7 @@ final class SocketIORecoveryTests: XCTestCase {
 
             // Back, through another gateway process on the same database.
             try await gw.harness.withApp { other in
-                let again = try await PollingClient.open(other)
+                let again = try await SocketIOPollingClient.open(other)
                 try await again.connect(["token": b.accessToken, "pid": pid, "offset": offset])
                 let packets = try await again.untilConnected()
                 XCTAssertEqual(packets.count, 3, "\(packets)")
@@ -116,7 +60,7 @@ final class SocketIORecoveryTests: XCTestCase {
                 XCTAssertEqual(recovered["pid"], pid, "the same pid tells the client it recovered")
 
                 // Resuming from the last recovered offset: nothing more is missing.
-                let latest = try await PollingClient.open(other)
+                let latest = try await SocketIOPollingClient.open(other)
                 try await latest.connect(["token": b.accessToken, "pid": pid, "offset": try XCTUnwrap(missed.last?.offset)])
                 let only = try await latest.untilConnected()
                 XCTAssertEqual(only.count, 1, "\(only)")
@@ -129,7 +73,7 @@ final class SocketIORecoveryTests: XCTestCase {
             let users = try await gw.signInUsers(2, series: 72)
             try await gw.send(users[0], to: users[1], text: "hello")
             for offset in ["garbage", "12_not-a-uuid", ""] {
-                let client = try await PollingClient.open(gw)
+                let client = try await SocketIOPollingClient.open(gw)
                 try await client.connect(["token": users[1].accessToken, "pid": "previouspid123", "offset": offset])
                 let packets = try await client.untilConnected()
                 XCTAssertEqual(packets.count, 1, "\(offset): nothing replayed, got \(packets)")
@@ -143,7 +87,7 @@ final class SocketIORecoveryTests: XCTestCase {
         try await withGateway(Self.settings) { gw in
             let users = try await gw.signInUsers(2, series: 73)
             try await gw.send(users[0], to: users[1], text: "setup")
-            let client = try await PollingClient.open(gw)
+            let client = try await SocketIOPollingClient.open(gw)
             try await client.connect(["token": users[1].accessToken])
             _ = try await client.untilConnected()
             try await gw.send(users[0], to: users[1], text: "plain")

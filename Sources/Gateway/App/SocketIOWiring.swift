@@ -16,7 +16,7 @@ enum SocketIOWiring {
         var configuration = settings.socketIO.configuration
         configuration.engine.allowedOrigins = settings.compat.corsAllowedOrigins.isEmpty ? nil : settings.compat.corsAllowedOrigins
         let server = SocketIOServer(configuration: configuration, namespaces: [
-            MessagingNamespace.make(services: services) { token in
+            MessagingNamespace.make(services: services, maxConnectionsPerUser: settings.socketIO.maxConnectionsPerUser) { token in
                 let (userId, sessionId) = try await tokens.verify(token)
                 return try await services.auth.authenticate(userId: userId, sessionId: sessionId)
             },

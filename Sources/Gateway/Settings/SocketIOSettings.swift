@@ -3,6 +3,7 @@ import Compat
 /// Settings of the Socket.IO door; the defaults are the reference server's.
 struct SocketIOSettings: Sendable {
     var configuration = SocketIOConfiguration()
+    var maxConnectionsPerUser = 10
 
     init() {}
 
@@ -11,6 +12,7 @@ struct SocketIOSettings: Sendable {
         if let ms = try reader.int("SOCKETIO_PING_TIMEOUT_MS", in: 50...600_000) { configuration.engine.pingTimeout = .milliseconds(ms) }
         configuration.engine.maxPayload = try reader.int("SOCKETIO_MAX_PAYLOAD_BYTES", in: 1024...(64 << 20)) ?? configuration.engine.maxPayload
         if let ms = try reader.int("SOCKETIO_CONNECT_TIMEOUT_MS", in: 100...600_000) { configuration.connectTimeout = .milliseconds(ms) }
+        maxConnectionsPerUser = try reader.int("SOCKETIO_MAX_CONNECTIONS_PER_USER", in: 1...1000) ?? maxConnectionsPerUser
         configuration.engine.maxSessions = try reader.int("SOCKETIO_MAX_SESSIONS", in: 1...1_000_000) ?? configuration.engine.maxSessions
     }
 }

@@ -28,10 +28,13 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
     /// or that are recovering (`auth.pid`).
     var sendsOffsets: Bool { socket.auth?["recovery"] == .bool(true) || socket.auth?["pid"]?.stringValue != nil }
 
-    init(socket: SocketIOSocket, viewer: Viewer, services: DomainServices) {
+    private let onEnd: @Sendable () -> Void
+
+    init(socket: SocketIOSocket, viewer: Viewer, services: DomainServices, onEnd: @escaping @Sendable () -> Void = {}) {
         self.socket = socket
         self.viewer = viewer
         self.services = services
+        self.onEnd = onEnd
     }
 
     /// Subscribes before the CONNECT reply, so nothing that happens meanwhile is missed.
@@ -80,11 +83,15 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
     }
 
     func disconnected(reason: String) async {
-        let task = state.withLockedValue { state in
-            state.ended = true
-            state.feed = nil
-            return state.task
+        let (task, first) = state.withLockedValue { state in
+            defer {
+                state.ended = true
+                state.feed = nil
+            }
+            return (state.task, !state.ended)
         }
+        guard first else { return }
+        onEnd()
         task?.cancel()
         if task != nil { await services.presence.disconnected(viewer.userId) }
     }

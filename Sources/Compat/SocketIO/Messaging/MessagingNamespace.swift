@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import Resolvers
 
 /// The contract's Socket.IO door on namespace `/`: a token at CONNECT, the live events of the
@@ -8,18 +9,50 @@ public enum MessagingNamespace {
     /// Checks an access token; the gateway owns the keys.
     public typealias Authenticator = @Sendable (String) async throws -> Viewer
 
-    public static func make(services: DomainServices, authenticate: @escaping Authenticator) -> SocketIONamespace {
-        SocketIONamespace("/") { socket in
+    public static func make(
+        services: DomainServices, maxConnectionsPerUser: Int = 10, authenticate: @escaping Authenticator
+    ) -> SocketIONamespace {
+        let slots = UserSlots(limit: maxConnectionsPerUser)
+        return SocketIONamespace("/") { socket in
             guard let token = token(of: socket), let viewer = try? await authenticate(token) else {
                 return .refuse(message: "unauthorized")
             }
-            let connection = MessagingConnection(socket: socket, viewer: viewer, services: services)
+            guard slots.admit(viewer.userId) else {
+                return .refuse(message: "too many connections (limit \(maxConnectionsPerUser) per user)")
+            }
+            let connection = MessagingConnection(socket: socket, viewer: viewer, services: services) {
+                slots.release(viewer.userId)
+            }
             do {
                 try await connection.prepare()
             } catch {
+                slots.release(viewer.userId)
                 return .refuse(message: "Internal server error")
             }
             return .accept(connection)
+        }
+    }
+
+    /// Connections per user in this process: one person cannot hold unbounded feeds.
+    final class UserSlots: Sendable {
+        let limit: Int
+        private let counts = NIOLockedValueBox([UUID: Int]())
+
+        init(limit: Int) { self.limit = limit }
+
+        func admit(_ userId: UUID) -> Bool {
+            counts.withLockedValue { counts in
+                guard counts[userId, default: 0] < limit else { return false }
+                counts[userId, default: 0] += 1
+                return true
+            }
+        }
+
+        func release(_ userId: UUID) {
+            counts.withLockedValue { counts in
+                let left = counts[userId, default: 0] - 1
+                counts[userId] = left > 0 ? left : nil
+            }
         }
     }
 

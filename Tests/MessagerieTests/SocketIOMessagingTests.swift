@@ -1,0 +1,59 @@
+import Foundation
+import HummingbirdTesting
+import XCTest
+
+@testable import Gateway
+
+/// The messaging namespace over raw long-polling: limits per user and delivery across gateways.
+final class SocketIOMessagingTests: XCTestCase {
+    private static let settings = ["SOCKETIO_PING_INTERVAL_MS": "60000", "SOCKETIO_PING_TIMEOUT_MS": "60000"]
+
+    private static func connectPayload(_ token: String) -> String { #"40{"token":"\#(token)"}"# }
+
+    func testConnectionsPerUserAreBounded() async throws {
+        try await withGateway(Self.settings.merging(["SOCKETIO_MAX_CONNECTIONS_PER_USER": "2"]) { _, new in new }) { gw in
+            let user = try await gw.signIn("+2348012345931", displayName: "Many Tabs")
+            var clients: [SocketIOPollingClient] = []
+            for _ in 0..<2 {
+                let client = try await SocketIOPollingClient.open(gw)
+                try await client.send(Self.connectPayload(user.accessToken))
+                let reply = try await client.untilConnected()
+                XCTAssertTrue(reply.last?.hasPrefix("40{\"sid\"") == true, "\(reply)")
+                clients.append(client)
+            }
+            let third = try await SocketIOPollingClient.open(gw)
+            try await third.send(Self.connectPayload(user.accessToken))
+            let refused = try await third.packets(1)
+            XCTAssertEqual(refused, [#"44{"message":"too many connections (limit 2 per user)"}"#])
+
+            // Leaving the namespace frees the slot: the same session may connect again.
+            try await clients[0].send("41\u{1E}" + Self.connectPayload(user.accessToken))
+            let back = try await clients[0].untilConnected()
+            XCTAssertTrue(back.last?.hasPrefix("40{\"sid\"") == true, "\(back)")
+        }
+    }
+
+    func testAMessageSentOnOneGatewayReachesASocketOnAnother() async throws {
+        try await withGateway(Self.settings) { gw in
+            let users = try await gw.signInUsers(2, series: 74)
+            let (a, b) = (users[0], users[1])
+            try await gw.harness.withApp { other in
+                let receiver = try await SocketIOPollingClient.open(other)
+                try await receiver.send(Self.connectPayload(b.accessToken))
+                _ = try await receiver.untilConnected()
+
+                let sender = try await SocketIOPollingClient.open(gw)
+                try await sender.send(Self.connectPayload(a.accessToken))
+                _ = try await sender.untilConnected()
+                try await sender.send(#"427["sendMessage",{"receiverId":"\#(b.userId)","content":"across gateways"}]"#)
+                var ack: String?
+                while ack == nil { ack = try await sender.packets(1).first { $0.hasPrefix("437[") } }
+                let args = try XCTUnwrap(try SocketIORecoveryTests.json(try XCTUnwrap(ack), dropping: 3) as? [[String: Any]])
+                XCTAssertEqual(args.first?["ok"] as? Bool, true, "\(args)")
+
+                let event = try await receiver.message("across gateways")
+                XCTAssertEqual(event.text, "across gateways")
+            }
+        }
+    }
+}
