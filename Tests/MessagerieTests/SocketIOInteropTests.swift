@@ -93,3 +93,28 @@ final class SocketIOInteropTests: XCTestCase {
         }
     }
 }
+
+/// Socket.IO and GraphQL see each other's traffic.
+final class SocketIOCrossDoorTests: XCTestCase {
+    func testAMessageSentOverSocketIOReachesAGraphQLSubscriber() async throws {
+        try await withGateway(setup: .live) { gw in
+            let port = try XCTUnwrap(gw.port)
+            let users = try await gw.signInUsers(2, series: 62)
+            let (a, b) = (users[0], users[1])
+            let first = try await gw.send(a, to: b, text: "setup")
+            let conversationId = try XCTUnwrap((first["conversation"] as? [String: Any])?["id"] as? String)
+            for transport in ["websocket", "polling"] {
+                let result = try await runPython(
+                    script: "Tests/interop/socketio_graphql.py",
+                    args: ["http://localhost:\(port)", conversationId, a.accessToken, b.accessToken, transport], timeout: .seconds(60))
+                XCTAssertEqual(result.status, 0, "\(transport):\n\(result.stdout)\n\(result.stderr)")
+                let last = String(result.stdout.split(separator: "\n").last ?? "")
+                let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any], result.stderr)
+                let received = try XCTUnwrap(summary["received"] as? [String: Any])
+                XCTAssertEqual(received["id"] as? String, summary["sentId"] as? String)
+                XCTAssertEqual(received["text"] as? String, "from Socket.IO to GraphQL")
+                XCTAssertEqual((received["sender"] as? [String: Any])?["id"] as? String, a.userId)
+            }
+        }
+    }
+}
