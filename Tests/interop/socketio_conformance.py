@@ -383,5 +383,31 @@ def sio_connect_timeout():
     expect(closed, "no CONNECT and still open")
 
 
+# MARK: The stock python-socketio client against the same server
+
+def python_client_binary_ack(transport):
+    import socketio
+    client = socketio.Client(reconnection=False)
+    auths = []
+    client.on("auth", lambda data: auths.append(data))
+    client.connect(URL, transports=[transport], auth={"token": "py"}, wait_timeout=5)
+    try:
+        answer = client.call("message-with-ack", (b"\x01\x02\x03", {"nested": b"\x04"}, "text"), timeout=5)
+        expect(answer == (b"\x01\x02\x03", {"nested": b"\x04"}, "text"), f"ack: {answer!r}")
+        expect(client.get_sid() is not None, "no sid")
+    finally:
+        client.disconnect()
+
+
+@case
+def python_socketio_binary_ack_over_websocket():
+    python_client_binary_ack("websocket")
+
+
+@case
+def python_socketio_binary_ack_over_polling():
+    python_client_binary_ack("polling")
+
+
 print(json.dumps(results))
 sys.exit(0 if all(value == "ok" for value in results.values()) else 1)
