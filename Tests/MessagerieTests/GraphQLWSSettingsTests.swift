@@ -13,13 +13,14 @@ final class GraphQLWSSettingsTests: XCTestCase {
         XCTAssertEqual(limits.maxMessageBytes, 262_144)
         XCTAssertEqual(limits.initTimeout, .seconds(10))
         XCTAssertEqual(limits.outgoingBuffer, 512)
+        XCTAssertEqual(limits.outgoingBufferBytes, 8 << 20)
         XCTAssertEqual(limits.sessionCheckInterval, .seconds(30))
     }
 
     func testEveryLimitIsRead() throws {
         let limits = try Settings(values: [
             "WS_MAX_CONNECTIONS_PER_USER": "3", "WS_MAX_SUBSCRIPTIONS": "7", "WS_MAX_MESSAGE_BYTES": "2048",
-            "WS_INIT_TIMEOUT_MS": "1500", "WS_OUTGOING_BUFFER": "9", "WS_SESSION_CHECK_SECONDS": "4",
+            "WS_INIT_TIMEOUT_MS": "1500", "WS_OUTGOING_BUFFER": "9", "WS_OUTGOING_BUFFER_BYTES": "100000", "WS_SESSION_CHECK_SECONDS": "4",
             "WS_KEEPALIVE_SECONDS": "5", "WS_CLOSE_GRACE_MS": "250",
         ]).webSocket
         XCTAssertEqual(limits.maxConnectionsPerUser, 3)
@@ -27,6 +28,7 @@ final class GraphQLWSSettingsTests: XCTestCase {
         XCTAssertEqual(limits.maxMessageBytes, 2048)
         XCTAssertEqual(limits.initTimeout, .milliseconds(1500))
         XCTAssertEqual(limits.outgoingBuffer, 9)
+        XCTAssertEqual(limits.outgoingBufferBytes, 100_000)
         XCTAssertEqual(limits.sessionCheckInterval, .seconds(4))
         XCTAssertEqual(limits.keepAliveInterval, .seconds(5))
         XCTAssertEqual(limits.closeGrace, .milliseconds(250))
@@ -35,7 +37,7 @@ final class GraphQLWSSettingsTests: XCTestCase {
     func testOutOfRangeValuesNameTheSetting() {
         let bad = [
             "WS_MAX_CONNECTIONS_PER_USER": "0", "WS_MAX_SUBSCRIPTIONS": "many", "WS_MAX_MESSAGE_BYTES": "10",
-            "WS_INIT_TIMEOUT_MS": "5", "WS_OUTGOING_BUFFER": "0", "WS_SESSION_CHECK_SECONDS": "-1",
+            "WS_INIT_TIMEOUT_MS": "5", "WS_OUTGOING_BUFFER": "0", "WS_OUTGOING_BUFFER_BYTES": "1000", "WS_SESSION_CHECK_SECONDS": "-1",
             "WS_KEEPALIVE_SECONDS": "0", "WS_CLOSE_GRACE_MS": "1",
         ]
         for (name, value) in bad {

@@ -39,6 +39,8 @@ final class GraphQLWSConnection: Sendable {
     private let state: NIOLockedValueBox<State>
     private let frames: AsyncStream<String>
     private let frameSink: AsyncStream<String>.Continuation
+    /// Bytes queued for the writer: the buffer is bounded in frames and in bytes.
+    private let pendingBytes = NIOLockedValueBox(0)
     private let endings: AsyncStream<Ending>
     private let endingSink: AsyncStream<Ending>.Continuation
 
@@ -69,9 +71,10 @@ final class GraphQLWSConnection: Sendable {
     // MARK: Lifecycle
 
     func run(_ inbound: WebSocketInboundStream) async throws {
-        let writer = Task { [frames, outbound] in
+        let writer = Task { [frames, outbound, pendingBytes] in
             for await text in frames {
                 do { try await outbound.writeTextMessage(text) } catch { break }
+                pendingBytes.withLockedValue { $0 -= text.utf8.count }
             }
         }
         let reader = Task { await self.read(inbound) }
@@ -163,6 +166,18 @@ final class GraphQLWSConnection: Sendable {
     @discardableResult
     func send(_ frame: WSServerFrame) -> Bool {
         guard let text = codec.encode(frame) else { return true }
+        let size = text.utf8.count
+        let limit = limits.outgoingBufferBytes
+        // One frame larger than the limit still goes out when nothing else waits.
+        let fits = pendingBytes.withLockedValue { pending in
+            guard pending == 0 || pending + size <= limit else { return false }
+            pending += size
+            return true
+        }
+        guard fits else {
+            end(.close(.tryAgainLater, Self.slowConsumerReason, slow: true))
+            return false
+        }
         switch frameSink.yield(text) {
         case .enqueued: return true
         case .dropped:

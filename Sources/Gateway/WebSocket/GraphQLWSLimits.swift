@@ -12,6 +12,8 @@ struct GraphQLWSLimits: Sendable, Equatable {
     var initTimeout: Duration = .seconds(10)
     /// Frames waiting for a slow socket; one more closes it (1013) so that it reconnects and catches up.
     var outgoingBuffer = 512
+    /// The same bound in bytes, for fat results.
+    var outgoingBufferBytes = 8 << 20
     /// How often a connection re-checks that its session was not revoked (closing with 4403).
     var sessionCheckInterval: Duration = .seconds(30)
     /// Legacy `ka` keep-alive period.
