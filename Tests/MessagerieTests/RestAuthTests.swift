@@ -21,7 +21,7 @@ final class RestAuthTests: XCTestCase {
                                                                              "otp": code == "000000" ? "111111" : "000000"])
             XCTAssertEqual(wrong.status, .unprocessableContent, wrong.text)
             XCTAssertEqual(wrong.errorCode, "BAD_USER_INPUT")
-            XCTAssertEqual(wrong.errorField, "code")
+            XCTAssertEqual(wrong.errorField, "otp")
 
             let created = try await gw.rest(.post, "/api/auth/register", json: ["phone": "+2348012345001", "name": "Ada", "otp": code])
             XCTAssertEqual(created.status, .created, created.text)
@@ -86,6 +86,9 @@ final class RestAuthTests: XCTestCase {
             XCTAssertEqual(wrongType.errorField, "phone")
             XCTAssertTrue(wrongType.error?["message"] as? String == "phone must be a string", wrongType.text)
 
+            let badName = try await gw.rest(.post, "/api/auth/register", json: ["phone": "+2348012345003", "name": "   "])
+            XCTAssertEqual(badName.status, .unprocessableContent, badName.text)
+            XCTAssertEqual(badName.errorField, "name")
             let missing = try await gw.rest(.post, "/api/auth/register", json: ["phone": "+2348012345003"])
             XCTAssertEqual(missing.status, .badRequest, missing.text)
             XCTAssertEqual(missing.errorField, "name")

@@ -109,7 +109,8 @@ final class RestMessageTests: XCTestCase {
                 (["receiverId": "not-an-id", "content": "x"], .badRequest, "receiverId"),
                 (["receiverId": bo.userId, "content": 5], .badRequest, "content"),
                 (["receiverId": bo.userId, "content": "x", "attachmentIds": "a"], .badRequest, "attachmentIds"),
-                (["receiverId": bo.userId], .unprocessableContent, "text"),
+                (["receiverId": bo.userId], .unprocessableContent, "content"),
+                (["receiverId": bo.userId, "content": String(repeating: "x", count: 5000)], .unprocessableContent, "content"),
                 (["receiverId": bo.userId, "content": "x", "attachmentIds": [UUID().uuidString]], .unprocessableContent, "attachmentIds"),
                 (["receiverId": UUID().uuidString, "content": "x"], .notFound, nil),
                 (["conversationId": UUID().uuidString, "content": "x"], .notFound, nil),
@@ -178,6 +179,7 @@ final class RestMessageTests: XCTestCase {
             XCTAssertEqual(badDate.errorField, "startDate")
             let reversed = try await gw.rest(.get, "/api/messages/filter?startDate=2024-02-01&endDate=2024-01-01", token: ada.token)
             XCTAssertEqual(reversed.status, .unprocessableContent, reversed.text)
+            XCTAssertEqual(reversed.errorField, "startDate")
         }
     }
 

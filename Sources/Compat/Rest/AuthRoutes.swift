@@ -54,7 +54,7 @@ extension RestAPI {
         let body = try await self.body(PhoneBody.self, request)
         if intent == .register {
             guard let name = body.name else { throw RestFailure.badRequest("name is required", field: "name") }
-            _ = try UserService.validDisplayName(name)
+            _ = try await renamingFields(["displayName": "name"]) { try UserService.validDisplayName(name) }
         }
         guard let otp = body.otp else {
             let challenge = try await services.auth.requestOTP(phone: body.phone, ip: context.remoteIP, intent: intent)
@@ -63,9 +63,11 @@ extension RestAPI {
                          retryAfter: challenge.retryAfterSeconds),
                 status: .accepted)
         }
-        let result = try await services.auth.verifyOTP(
+        let result = try await renamingFields(["displayName": "name", "code": "otp"]) {
+            try await services.auth.verifyOTP(
             phone: body.phone, code: otp, displayName: body.name, ip: context.remoteIP, userAgent: request.headers[.userAgent],
             intent: intent)
+        }
         return Self.session(result, status: intent == .register ? .created : .ok)
     }
 

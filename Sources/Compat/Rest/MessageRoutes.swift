@@ -40,11 +40,13 @@ extension RestAPI {
                 guard body.receiverId != nil || body.conversationId != nil else {
                     throw RestFailure.badRequest("receiverId or conversationId is required", field: "receiverId")
                 }
-                let message = try await self.services.messages.send(
+                let message = try await self.renamingFields(["text": "content", "recipientId": "receiverId"]) {
+                    try await self.services.messages.send(
                     SendMessageInput(
                         conversationId: body.conversationId, recipientId: body.receiverId, text: body.content,
                         attachmentIds: body.attachmentIds ?? [], replyToId: body.replyToId, clientMessageId: body.clientMessageId),
                     viewer: viewer)
+                }
                 return RestJSON.response(RestOneMessage(message: try await self.presenter.message(message, viewer: viewer)), status: .created)
             },
             Route(method: .get, path: "/api/messages/conversation/:userId1/:userId2") { request, context in
@@ -112,7 +114,9 @@ extension RestAPI {
     }
 
     private func search(_ filter: MessageSearch, query: RestQuery, viewer: Viewer) async throws -> Response {
-        let page = try await services.search.search(filter, first: try query.limit(), after: query.string("cursor"), viewer: viewer)
+        let page = try await renamingFields(["text": "term", "recipientId": "receiverId", "from": "startDate", "to": "endDate", "after": "cursor"]) {
+            try await services.search.search(filter, first: try query.limit(), after: query.string("cursor"), viewer: viewer)
+        }
         return try await list(page, viewer: viewer, next: page.hasNextPage ? page.items.last?.cursor : nil)
     }
 

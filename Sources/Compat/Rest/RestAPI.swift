@@ -83,6 +83,16 @@ public struct RestAPI<Context: CompatRequestContext>: Sendable {
         try await RestJSON.decode(type, from: request, limit: settings.maxBodyBytes)
     }
 
+    /// Domain errors name GraphQL's inputs; REST clients sent the original API's names.
+    func renamingFields<T>(_ names: [String: String], _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch DomainError.badUserInput(let message, let field?) where names[field] != nil {
+            let renamed = names[field]!
+            throw RestFailure(.unprocessableContent, "BAD_USER_INPUT", message.replacingOccurrences(of: field, with: renamed), field: renamed)
+        }
+    }
+
     /// Query routes take no body; one sent anyway is bounded too.
     func noBody(_ request: Request) async throws {
         do {
