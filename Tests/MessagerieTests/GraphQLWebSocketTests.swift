@@ -22,6 +22,7 @@ final class GraphQLWebSocketTests: XCTestCase {
                 ]) { _, new in new }
                 let result = try await WS.scenario("receive", params)
                 XCTAssertEqual(result["subprotocol"] as? String, proto)
+                XCTAssertTrue((result["extensions"] as? String ?? "").contains("permessage-deflate"), "deflate is negotiated: \(result)")
                 XCTAssertEqual(result["me"] as? String, bola.userId, "queries run over the socket as the token's user")
                 XCTAssertEqual(result["setTyping"] as? Bool, true, "mutations run over the socket")
                 let event = try XCTUnwrap(result["event"] as? [String: Any])

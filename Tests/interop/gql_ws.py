@@ -100,6 +100,7 @@ async def receive(params):
     ws = transport(params, params["receiverToken"], proto, key=params.get("tokenKey", "authorization"))
     async with Client(transport=ws) as session:
         check(ws.subprotocol == proto, f"negotiated {ws.subprotocol}, wanted {proto}")
+        extensions = ws.response_headers.get("Sec-WebSocket-Extensions")
         me = (await session.execute(GraphQLRequest("query Me { me { id } }")))["me"]["id"]
         typing = await session.execute(GraphQLRequest(
             "mutation T($c: ID!) { setTyping(conversationId: $c, isTyping: false) }",
@@ -116,7 +117,7 @@ async def receive(params):
             refused = type(error).__name__
         again = (await session.execute(GraphQLRequest("query Me { me { id } }")))["me"]["id"]
     print(json.dumps({
-        "subprotocol": ws.subprotocol, "me": me, "meAfterError": again, "setTyping": typing["setTyping"],
+        "subprotocol": ws.subprotocol, "extensions": extensions, "me": me, "meAfterError": again, "setTyping": typing["setTyping"],
         "sentId": sent["id"], "event": event, "refused": refused,
     }))
 
