@@ -73,6 +73,8 @@ cleanup() {
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     sleep 1
     as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m fast stop >/dev/null 2>&1 || true
+    # Server logs stay for reading (not committed: Benchmarks/results/*/logs is ignored).
+    mkdir -p "$OUT/logs" && cp "$WORK"/*.log "$PGDATA/log" "$OUT/logs/" 2>/dev/null || true
     rm -rf "$WORK"
 }
 trap cleanup EXIT

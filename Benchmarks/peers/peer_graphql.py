@@ -2,6 +2,7 @@
 graphql-transport-ws subscriptions, the same operation shapes as Messagerie's schema for what the
 benchmarks ask, persisted with asyncpg."""
 import asyncio
+import contextlib
 import datetime
 import os
 import sys
@@ -183,6 +184,12 @@ async def setup_history(request):
     return JSONResponse({"conversationId": await pc.seed_history(b["memberIds"], int(b["count"]))})
 
 
+@contextlib.asynccontextmanager
+async def lifespan(_app):
+    await pc.open_pool()
+    yield
+
+
 app = Starlette(
     routes=[
         Route("/setup/users", setup_users, methods=["POST"]),
@@ -192,7 +199,7 @@ app = Starlette(
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql_app),
     ],
-    on_startup=[pc.open_pool],
+    lifespan=lifespan,
 )
 
 if __name__ == "__main__":

@@ -210,8 +210,6 @@ struct Scenarios {
         let body = try JSONSerialization.data(withJSONObject: ["query": Self.historyQuery, "variables": ["c": conversation]])
         let http = target.http
         let (status, check) = try await http.post(path: "/graphql", body: body, token: users[0].token)
-        let edges = String(buffer: check).components(separatedBy: "\"cursor\"").count // not asked; count nodes instead
-        _ = edges
         guard status == 200, String(buffer: check).components(separatedBy: "\"deliveredAt\"").count > 50, !String(buffer: check).contains("\"errors\"") else {
             throw HTTPJSON.Failed(description: "history query check failed (\(status)): \(String(buffer: check).prefix(300))")
         }

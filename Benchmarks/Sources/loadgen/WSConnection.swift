@@ -16,6 +16,8 @@ final class WSConnection: @unchecked Sendable {
     private var onText: (@Sendable (ByteBuffer, WSConnection) -> Void)?
     private var waiter: (match: (ByteBuffer) -> Bool, promise: EventLoopPromise<ByteBuffer>)?
     private var fragments: ByteBuffer?
+    /// Frames that came before anyone listened (a Socket.IO server speaks first).
+    private var backlog: [ByteBuffer] = []
     let closed: EventLoopPromise<Void>
 
     init(channel: Channel) {
@@ -58,9 +60,11 @@ final class WSConnection: @unchecked Sendable {
                         return channel.eventLoop.makeSucceededFuture(nil)
                     }
                 )
-                return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
-                    configuration: .init(upgradeConfiguration: configuration)
-                )
+                var pipeline = NIOUpgradableHTTPClientPipelineConfiguration(upgradeConfiguration: configuration)
+                // A server that speaks first (Engine.IO's open packet) may put its first frame in
+                // the same read as the 101 answer; NIO drops such bytes unless told to forward them.
+                pipeline.leftOverBytesStrategy = .forwardBytes
+                return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(configuration: pipeline)
             }
         }
         guard let connection = try await upgraded.get() else {
@@ -71,10 +75,16 @@ final class WSConnection: @unchecked Sendable {
 
     /// Frames that no `expect` is waiting for go here.
     func setHandler(_ handler: @escaping @Sendable (ByteBuffer, WSConnection) -> Void) {
-        channel.eventLoop.execute { self.onText = handler }
+        channel.eventLoop.execute {
+            self.onText = handler
+            let early = self.backlog
+            self.backlog = []
+            for frame in early { handler(frame, self) }
+        }
     }
 
     func send(_ text: String) {
+        if Self.debug { log("\(ObjectIdentifier(self).hashValue % 10000) send \(text.prefix(80))") }
         let buffer = channel.allocator.buffer(string: text)
         let frame = WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: buffer)
         channel.writeAndFlush(frame, promise: nil)
@@ -85,6 +95,10 @@ final class WSConnection: @unchecked Sendable {
         let loop = channel.eventLoop
         let promise = loop.makePromise(of: ByteBuffer.self)
         loop.execute {
+            if let i = self.backlog.firstIndex(where: match) {
+                promise.succeed(self.backlog.remove(at: i))
+                return
+            }
             self.waiter = (match, promise)
             if let text { self.send(text) }
             let timer = loop.scheduleTask(in: timeout) {
@@ -100,7 +114,10 @@ final class WSConnection: @unchecked Sendable {
         channel.writeAndFlush(frame).whenComplete { _ in self.channel.close(promise: nil) }
     }
 
+    static let debug = ProcessInfo.processInfo.environment["LOADGEN_DEBUG"] != nil
+
     fileprivate func deliver(_ frame: WebSocketFrame) {
+        if Self.debug { log("\(ObjectIdentifier(self).hashValue % 10000) frame \(frame.opcode) fin=\(frame.fin): \(String(buffer: frame.unmaskedData).prefix(200))") }
         switch frame.opcode {
         case .text, .binary, .continuation:
             var data = frame.unmaskedData
@@ -116,7 +133,7 @@ final class WSConnection: @unchecked Sendable {
                 waiter.promise.succeed(data)
                 return
             }
-            onText?(data, self)
+            if let onText { onText(data, self) } else { backlog.append(data) }
         case .ping:
             let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData)
             channel.writeAndFlush(pong, promise: nil)
