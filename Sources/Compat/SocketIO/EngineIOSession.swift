@@ -67,6 +67,9 @@ public actor EngineIOSession {
     private var transport: Transport
     private var state = State.open
     private var probe: EngineIOWebSocketLink?
+    /// After `3probe`, the next poll is answered at once with a noop so the client can finish
+    /// the upgrade (once: a probe that never completes must not make polls spin).
+    private var noopOwed = false
     private var outbox: [EngineIOPacket] = []
     private var pendingPoll: CheckedContinuation<PollResult, Never>?
     private var awaitingPong = false
@@ -108,15 +111,19 @@ public actor EngineIOSession {
     // MARK: Sending
 
     public func send(_ message: EngineIOMessage) {
-        switch message {
-        case .text(let text): enqueue([.message(text)])
-        case .binary(let bytes): enqueue([.binary(bytes)])
-        }
+        enqueue([Self.packet(message)])
     }
 
     /// Several messages that must arrive together (a Socket.IO packet and its attachments).
     public func send(_ messages: [EngineIOMessage]) {
-        enqueue(messages.map { if case .binary(let bytes) = $0 { .binary(bytes) } else if case .text(let text) = $0 { .message(text) } else { .noop } })
+        enqueue(messages.map(Self.packet))
+    }
+
+    static func packet(_ message: EngineIOMessage) -> EngineIOPacket {
+        switch message {
+        case .text(let text): .message(text)
+        case .binary(let bytes): .binary(bytes)
+        }
     }
 
     private func enqueue(_ packets: [EngineIOPacket]) {
@@ -167,7 +174,10 @@ public actor EngineIOSession {
             return .failure(.badRequest)
         }
         if !outbox.isEmpty { return .payload(drain()) }
-        if probe != nil { return .payload(EngineIOPacket.noop.text) }
+        if noopOwed, probe != nil {
+            noopOwed = false
+            return .payload(EngineIOPacket.noop.text)
+        }
         return await withCheckedContinuation { pendingPoll = $0 }
     }
 
@@ -235,6 +245,8 @@ public actor EngineIOSession {
             if let poll = pendingPoll {
                 pendingPoll = nil
                 poll.resume(returning: .payload(outbox.isEmpty ? EngineIOPacket.noop.text : drain()))
+            } else {
+                noopOwed = true
             }
         case .upgrade:
             probe = nil
