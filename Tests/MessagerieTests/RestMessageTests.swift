@@ -103,8 +103,8 @@ final class RestMessageTests: XCTestCase {
             let ada = try await gw.restRegister("+2348012346021", name: "Ada")
             let bo = try await gw.restRegister("+2348012346022", name: "Bo")
             let cases: [([String: Any], HTTPResponse.Status, String?)] = [
-                (["content": "x"], .badRequest, "receiverId"),
-                (["receiverId": bo.userId, "conversationId": UUID().uuidString, "content": "x"], .badRequest, "receiverId"),
+                (["content": "x"], .unprocessableContent, "conversationId"),
+                (["receiverId": bo.userId, "conversationId": UUID().uuidString, "content": "x"], .unprocessableContent, "conversationId"),
                 (["receiverId": 42, "content": "x"], .badRequest, "receiverId"),
                 (["receiverId": "not-an-id", "content": "x"], .badRequest, "receiverId"),
                 (["receiverId": bo.userId, "content": 5], .badRequest, "content"),

@@ -34,12 +34,6 @@ extension RestAPI {
             Route(method: .post, path: "/api/messages/send") { request, _ in
                 let viewer = try await self.viewer(request)
                 let body = try await self.body(SendBody.self, request)
-                if body.receiverId != nil, body.conversationId != nil {
-                    throw RestFailure.badRequest("Give receiverId or conversationId, not both", field: "receiverId")
-                }
-                guard body.receiverId != nil || body.conversationId != nil else {
-                    throw RestFailure.badRequest("receiverId or conversationId is required", field: "receiverId")
-                }
                 let message = try await self.renamingFields(["text": "content", "recipientId": "receiverId"]) {
                     try await self.services.messages.send(
                     SendMessageInput(
