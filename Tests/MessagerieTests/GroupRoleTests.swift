@@ -171,6 +171,59 @@ final class GroupRoleTests: XCTestCase {
         }
     }
 
+    func testConcurrentAddsRespectTheSizeLimit() async throws {
+        try await withGateway(["GROUP_MAX_MEMBERS": "3"]) { gw in
+            let users = try await gw.signInUsers(5)
+            let (owner, admin) = (users[0], users[1])
+            let group = try await gw.createGroup(owner, title: "Last seat", members: [admin])
+            try await gw.ok(owner, Self.setRole, ["c": group, "u": admin.userId, "r": "ADMIN"], at: "setMemberRole")
+            // Owner and admin each add someone at the same time: one seat, one winner.
+            let codes = try await withThrowingTaskGroup(of: String?.self) { tasks in
+                for (actor, newcomer) in [(owner, users[2]), (admin, users[3]), (owner, users[4])] {
+                    tasks.addTask { try await gw.call(actor, Self.add, ["c": group, "u": [newcomer.userId]]).errorCode }
+                }
+                var codes: [String?] = []
+                for try await code in tasks { codes.append(code) }
+                return codes
+            }
+            XCTAssertEqual(codes.filter { $0 == nil }.count, 1, "\(codes)")
+            XCTAssertEqual(codes.filter { $0 == "BAD_USER_INPUT" }.count, 2, "\(codes)")
+            let active = try await gw.harness.column(
+                "SELECT count(*)::text FROM conversation_members WHERE conversation_id = '\(group)' AND left_at IS NULL")
+            XCTAssertEqual(active, ["3"])
+        }
+    }
+
+    func testOwnerAndOnlyAdminLeavingAtOnceLeaveExactlyOneOwner() async throws {
+        try await withGateway { gw in
+            let users = try await gw.signInUsers(3)
+            let (owner, admin, member) = (users[0], users[1], users[2])
+            let group = try await gw.createGroup(owner, title: "Exodus", members: [admin, member])
+            try await gw.ok(owner, Self.setRole, ["c": group, "u": admin.userId, "r": "ADMIN"], at: "setMemberRole")
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                for leaver in [owner, admin] { tasks.addTask { try await gw.ok(leaver, Self.leave, ["c": group], at: "leaveGroup") } }
+                try await tasks.waitForAll()
+            }
+            let roles = try await Self.roles(gw, member, group)
+            XCTAssertEqual(roles, [member.userId: "OWNER"], "whoever left first, the one left is the owner")
+        }
+    }
+
+    func testTitlesAreMeasuredTheWayTheDatabaseMeasuresThem() async throws {
+        try await withGateway { gw in
+            let users = try await gw.signInUsers(2)
+            let create = "mutation($i: CreateGroupInput!) { createGroup(input: $i) { id title } }"
+            // 30 family emoji: 30 characters on screen, 210 code points in PostgreSQL.
+            let families = String(repeating: "👨‍👩‍👧‍👦", count: 30)
+            assertCode(try await gw.call(users[0], create, ["i": ["title": families, "memberIds": [users[1].userId]]]), "BAD_USER_INPUT")
+            let group = try await gw.createGroup(users[0], title: "Fine", members: [users[1]])
+            assertCode(try await gw.call(users[0], Self.update, ["c": group, "t": families]), "BAD_USER_INPUT")
+            let ok = try await gw.ok(users[0], create, ["i": ["title": String(repeating: "👨‍👩‍👧‍👦", count: 14), "memberIds": [users[1].userId]]],
+                                     at: "createGroup.title") as? String
+            XCTAssertEqual(ok?.count, 14)
+        }
+    }
+
     func testLeavingADirectConversationIsRefused() async throws {
         try await withGateway { gw in
             let users = try await gw.signInUsers(2)

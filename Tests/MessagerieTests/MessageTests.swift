@@ -52,6 +52,8 @@ final class MessageTests: XCTestCase {
             assertCode(try await gw.sendReply(ada, in: conversation, text: "x", clientMessageId: String(repeating: "c", count: 129)),
                        "BAD_USER_INPUT", "overlong clientMessageId")
             assertCode(try await gw.sendReply(ada, in: conversation, text: "x", clientMessageId: ""), "BAD_USER_INPUT", "empty clientMessageId")
+            assertCode(try await gw.sendReply(ada, in: conversation, text: "x", clientMessageId: String(repeating: "👨‍👩‍👧‍👦", count: 20)),
+                       "BAD_USER_INPUT", "a clientMessageId of 140 code points")
             assertCode(try await gw.sendReply(ada, in: conversation, text: "x", replyToId: other["id"] as? String),
                        "BAD_USER_INPUT", "reply to a message of another conversation")
             assertCode(try await gw.sendReply(ada, in: conversation, text: "x", replyToId: UUID().uuidString), "BAD_USER_INPUT", "reply to nothing")
@@ -165,6 +167,10 @@ final class MessageTests: XCTestCase {
             assertCode(try await gw.call(ada, edit, ["id": id, "t": String(repeating: "x", count: 21)]), "BAD_USER_INPUT", "overlong edit")
             assertCode(try await gw.call(ada, edit, ["id": UUID().uuidString, "t": "x"]), "NOT_FOUND", "unknown message")
 
+            let byNewWord = try await gw.ok(bola, "{ searchMessages(filter: { text: \"hello\" }) { edges { node { id } } } }", at: "searchMessages.edges") as? [Any]
+            XCTAssertEqual(byNewWord?.count, 1, "the search index follows the edit")
+            let byOldWord = try await gw.ok(bola, "{ searchMessages(filter: { text: \"helo\" }) { edges { node { id } } } }", at: "searchMessages.edges") as? [Any]
+            XCTAssertEqual(byOldWord?.count, 0, "the old words are gone from the index")
             let seen = try await gw.allMessages(bola, try XCTUnwrap(Self.conversationId(sent)))
             XCTAssertEqual(texts(seen), ["hello"], "the recipient sees the edit, and only it")
             XCTAssertNotNil(seen.first?["editedAt"] as? String)

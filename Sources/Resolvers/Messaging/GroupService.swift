@@ -11,7 +11,10 @@ public struct GroupService: Sendable {
 
     static func validTitle(_ raw: String) throws(DomainError) -> String {
         let title = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...100).contains(title.count) else { throw .badUserInput("title must be 1 to 100 characters", field: "title") }
+        // PostgreSQL's char_length counts code points, which an emoji may have several of.
+        guard (1...100).contains(title.count), title.unicodeScalars.count <= 100 else {
+            throw .badUserInput("title must be 1 to 100 characters", field: "title")
+        }
         return title
     }
 

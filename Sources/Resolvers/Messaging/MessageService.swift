@@ -38,7 +38,8 @@ public struct MessageService: Sendable {
         }
         let text = try core.validText(input.text, required: input.attachmentIds.isEmpty)
         if let clientId = input.clientMessageId {
-            guard (1...128).contains(clientId.count) else {
+            // Counted in code points, as the column's check does.
+            guard (1...128).contains(clientId.unicodeScalars.count) else {
                 throw DomainError.badUserInput("clientMessageId must be 1 to 128 characters", field: "clientMessageId")
             }
             if let existing = try await existing(clientMessageId: clientId, sender: viewer.userId) { return existing }

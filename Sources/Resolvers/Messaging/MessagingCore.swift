@@ -50,11 +50,15 @@ public struct MessagingCore: Sendable {
 
     /// Someone who never belonged gets NOT_FOUND: the conversation's existence is not theirs to know.
     func membership(_ conversationId: UUID, _ userId: UUID, on connection: PostgresConnection, lock: Bool = false) async throws -> Membership {
+        if lock {
+            // Lock first, read after, in its own statement: a read that waited for the lock would
+            // otherwise see the role as it was before the change it waited for (a hand-over).
+            try await connection.query("SELECT 1 FROM conversations WHERE id = \(conversationId) FOR UPDATE", logger: logger)
+        }
         let rows = try await connection.query("""
             SELECT c.kind, m.role, m.joined_seq, m.left_seq FROM conversation_members m
             JOIN conversations c ON c.id = m.conversation_id
             WHERE m.conversation_id = \(conversationId) AND m.user_id = \(userId)
-            \(unescaped: lock ? "FOR UPDATE OF c" : "")
             """, logger: logger)
         for try await (kind, role, joined, left) in rows.decode((String, String, Int64, Int64?).self) {
             return Membership(kind: ConversationKind(rawValue: kind) ?? .group, role: MemberRole(rawValue: role) ?? .member,
