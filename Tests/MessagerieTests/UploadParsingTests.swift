@@ -88,6 +88,20 @@ final class UploadParsingTests: XCTestCase {
         XCTAssertEqual(size?.height, 200)
     }
 
+    func testStalePartialFilesAreSweptAndFreshOnesKept() throws {
+        let root = temporaryUploadsDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = MediaStore(root: root, policy: MediaPolicy())
+        let old = try store.beginUpload()
+        let fresh = try store.beginUpload()
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-7200)], ofItemAtPath: old.tempPath)
+        XCTAssertEqual(store.removeStaleTemporaryFiles(olderThan: 3600), 1)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: old.tempPath))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: fresh.tempPath))
+        fresh.abort()
+        old.abort()
+    }
+
     func testWriterStopsAtTheLimitAndAbortRemovesThePartialFile() throws {
         let root = temporaryUploadsDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }

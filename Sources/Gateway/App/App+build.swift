@@ -55,6 +55,7 @@ func buildApplication(
     GraphQLHTTPController(engine: engine, services: domain, tokens: tokens, maxBodyBytes: settings.maxRequestBytes)
         .addRoutes(to: router)
     RestWiring.addRoutes(to: router, services: domain, tokens: tokens, settings: settings)
+    RestWiring.removeStaleUploads(settings, logger: logger)
 
     // Upgrade requests are matched here: GraphQL over WebSocket and the Socket.IO WebSocket transport.
     let webSocketRouter = Router(context: AppWebSocketContext.self)

@@ -1,5 +1,6 @@
 import Compat
 import Hummingbird
+import Logging
 import Resolvers
 
 extension AppRequestContext: CompatRequestContext {}
@@ -13,6 +14,12 @@ enum RestWiring {
             let (userId, sessionId) = try await tokens.verify(token)
             return try await services.auth.authenticate(userId: userId, sessionId: sessionId)
         }.addRoutes(to: router)
+    }
+
+    /// At start-up: partial uploads older than an hour are what a crash left behind.
+    static func removeStaleUploads(_ settings: Settings, logger: Logger) {
+        let removed = mediaStore(settings).removeStaleTemporaryFiles(olderThan: 3600)
+        if removed > 0 { logger.notice("removed partial uploads left by an earlier run", metadata: ["count": "\(removed)"]) }
     }
 
     static func mediaStore(_ settings: Settings) -> MediaStore {

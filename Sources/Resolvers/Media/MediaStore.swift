@@ -72,6 +72,24 @@ public struct MediaStore: Sendable {
         return "\(root)/\(a)/\(b)/\(sha256)"
     }
 
+    /// Partial files a crash left behind (a live upload's file is younger than any sane cutoff);
+    /// returns how many were removed.
+    @discardableResult
+    public func removeStaleTemporaryFiles(olderThan age: TimeInterval) -> Int {
+        let tmp = root + "/tmp"
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: tmp) else { return 0 }
+        var removed = 0
+        for name in names where name.hasSuffix(".part") {
+            let path = tmp + "/" + name
+            guard let modified = (try? fm.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
+                  Date().timeIntervalSince(modified) > age
+            else { continue }
+            if (try? fm.removeItem(atPath: path)) != nil { removed += 1 }
+        }
+        return removed
+    }
+
     /// A writer for one upload; the caller must end it with `finish()` or `abort()`.
     public func beginUpload() throws -> UploadWriter {
         let tmp = root + "/tmp"
