@@ -33,6 +33,24 @@ final class SocketIOMessagingTests: XCTestCase {
         }
     }
 
+    func testSigningOutDisconnectsTheSocket() async throws {
+        try await withGateway(Self.settings.merging(["SOCKETIO_SESSION_CHECK_MS": "200"]) { _, new in new }) { gw in
+            let user = try await gw.signIn("+2348012345932", displayName: "Leaver")
+            let client = try await SocketIOPollingClient.open(gw)
+            try await client.send(Self.connectPayload(user.accessToken))
+            _ = try await client.untilConnected()
+            let out = try await gw.graphQL("mutation { logout }", token: user.accessToken)
+            XCTAssertNil(out.firstError, out.text)
+            // The server ends the namespace connection with a DISCONNECT packet.
+            var packets: [String] = []
+            while !packets.contains("41") { packets += try await client.packets(1) }
+            // And the revoked token no longer connects.
+            try await client.send(Self.connectPayload(user.accessToken))
+            let refused = try await client.packets(1)
+            XCTAssertEqual(refused, [#"44{"message":"unauthorized"}"#])
+        }
+    }
+
     func testAMessageSentOnOneGatewayReachesASocketOnAnother() async throws {
         try await withGateway(Self.settings) { gw in
             let users = try await gw.signInUsers(2, series: 74)

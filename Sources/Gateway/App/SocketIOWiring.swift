@@ -16,9 +16,13 @@ enum SocketIOWiring {
         var configuration = settings.socketIO.configuration
         configuration.engine.allowedOrigins = settings.compat.corsAllowedOrigins.isEmpty ? nil : settings.compat.corsAllowedOrigins
         let server = SocketIOServer(configuration: configuration, namespaces: [
-            MessagingNamespace.make(services: services, maxConnectionsPerUser: settings.socketIO.maxConnectionsPerUser) { token in
-                let (userId, sessionId) = try await tokens.verify(token)
-                return try await services.auth.authenticate(userId: userId, sessionId: sessionId)
+            MessagingNamespace.make(
+                services: services, maxConnectionsPerUser: settings.socketIO.maxConnectionsPerUser,
+                sessionCheckInterval: settings.socketIO.sessionCheckInterval
+            ) { token in
+                let (userId, sessionId, expiresAt) = try await tokens.verifyWithExpiry(token)
+                let viewer = try await services.auth.authenticate(userId: userId, sessionId: sessionId)
+                return MessagingNamespace.Identity(viewer: viewer, expiresAt: expiresAt)
             },
         ])
         server.engine.addPollingRoutes(to: router, path: path)

@@ -4,6 +4,11 @@ import Resolvers
 
 /// One signed-in Socket.IO client: it counts for presence while connected, receives the live
 /// events its user may see, and acts through the domain services.
+struct SessionExpiry: Sendable {
+    var expiresAt: Date?
+    var checkInterval: Duration = .seconds(30)
+}
+
 final class MessagingConnection: SocketIOEventHandler, Sendable {
     let socket: SocketIOSocket
     let viewer: Viewer
@@ -13,6 +18,7 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
     struct State {
         var feed: AsyncStream<LiveEvent>?
         var task: Task<Void, Never>?
+        var guardTask: Task<Void, Never>?
         var contacts: Set<UUID> = []
         var ended = false
         /// Messages already sent by recovery, which the live feed may bring again.
@@ -29,17 +35,22 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
     var sendsOffsets: Bool { socket.auth?["recovery"] == .bool(true) || socket.auth?["pid"]?.stringValue != nil }
 
     private let onEnd: @Sendable () -> Void
+    let expiry: SessionExpiry
 
-    init(socket: SocketIOSocket, viewer: Viewer, services: DomainServices, onEnd: @escaping @Sendable () -> Void = {}) {
+    init(
+        socket: SocketIOSocket, viewer: Viewer, services: DomainServices, expiry: SessionExpiry = .init(expiresAt: nil),
+        onEnd: @escaping @Sendable () -> Void = {}
+    ) {
         self.socket = socket
         self.viewer = viewer
         self.services = services
+        self.expiry = expiry
         self.onEnd = onEnd
     }
 
     /// Subscribes before the CONNECT reply, so nothing that happens meanwhile is missed.
     func prepare() async throws {
-        let feed = services.live.subscribe()
+        let feed = services.live.subscribe(for: viewer.userId)
         state.withLockedValue { $0.feed = feed }
         let contacts = try await services.conversations.contacts(of: viewer.userId)
         state.withLockedValue { $0.contacts = contacts }
@@ -75,25 +86,55 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
     func connected() async {
         await services.presence.connected(viewer.userId)
         let task = Task { [self] in await self.forward() }
+        let guardTask = Task { [self] in await self.guardSession() }
         let ended = state.withLockedValue { state in
             state.task = task
+            state.guardTask = guardTask
             return state.ended
         }
-        if ended { task.cancel() }
+        if ended {
+            task.cancel()
+            guardTask.cancel()
+        }
     }
 
     func disconnected(reason: String) async {
-        let (task, first) = state.withLockedValue { state in
+        let (task, guardTask, first) = state.withLockedValue { state in
             defer {
                 state.ended = true
                 state.feed = nil
             }
-            return (state.task, !state.ended)
+            return (state.task, state.guardTask, !state.ended)
         }
         guard first else { return }
         onEnd()
         task?.cancel()
+        guardTask?.cancel()
         if task != nil { await services.presence.disconnected(viewer.userId) }
+    }
+
+    /// A connection lives no longer than its token and its session: at expiry, or once the
+    /// session is found revoked (sign-out), the server disconnects it; the client signs in again.
+    private func guardSession() async {
+        while !Task.isCancelled {
+            var wait = expiry.checkInterval
+            if let expiresAt = expiry.expiresAt {
+                let left = expiresAt.timeIntervalSinceNow
+                if left <= 0 { break }
+                wait = min(wait, .milliseconds(Int64(left * 1000) + 1))
+            }
+            do { try await Task.sleep(for: wait) } catch { return }
+            if let expiresAt = expiry.expiresAt, expiresAt.timeIntervalSinceNow <= 0 { break }
+            do {
+                _ = try await services.auth.authenticate(userId: viewer.userId, sessionId: viewer.sessionId)
+            } catch is DomainError {
+                break
+            } catch {
+                continue  // the database is unwell; that is not the client's fault
+            }
+        }
+        guard !Task.isCancelled else { return }
+        await socket.disconnect()
     }
 
     // MARK: Server → client

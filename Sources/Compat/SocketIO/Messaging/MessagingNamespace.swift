@@ -6,21 +6,35 @@ import Resolvers
 /// viewer's conversations out, and the client's actions in, all through the domain services that
 /// GraphQL and REST use.
 public enum MessagingNamespace {
-    /// Checks an access token; the gateway owns the keys.
-    public typealias Authenticator = @Sendable (String) async throws -> Viewer
+    /// Who a token names and until when it is valid; checking it is the gateway's (it owns the keys).
+    public struct Identity: Sendable {
+        public let viewer: Viewer
+        public let expiresAt: Date?
+        public init(viewer: Viewer, expiresAt: Date?) {
+            self.viewer = viewer
+            self.expiresAt = expiresAt
+        }
+    }
+
+    public typealias Authenticator = @Sendable (String) async throws -> Identity
 
     public static func make(
-        services: DomainServices, maxConnectionsPerUser: Int = 10, authenticate: @escaping Authenticator
+        services: DomainServices, maxConnectionsPerUser: Int = 10, sessionCheckInterval: Duration = .seconds(30),
+        authenticate: @escaping Authenticator
     ) -> SocketIONamespace {
         let slots = UserSlots(limit: maxConnectionsPerUser)
         return SocketIONamespace("/") { socket in
-            guard let token = token(of: socket), let viewer = try? await authenticate(token) else {
+            guard let token = token(of: socket), let identity = try? await authenticate(token) else {
                 return .refuse(message: "unauthorized")
             }
+            let viewer = identity.viewer
             guard slots.admit(viewer.userId) else {
                 return .refuse(message: "too many connections (limit \(maxConnectionsPerUser) per user)")
             }
-            let connection = MessagingConnection(socket: socket, viewer: viewer, services: services) {
+            let connection = MessagingConnection(
+                socket: socket, viewer: viewer, services: services,
+                expiry: SessionExpiry(expiresAt: identity.expiresAt, checkInterval: sessionCheckInterval)
+            ) {
                 slots.release(viewer.userId)
             }
             do {
