@@ -252,6 +252,17 @@ def eio_upgrade():
     socket.close()
 
 
+@case
+def eio_max_payload_is_enforced():
+    sid = open_polling(consume_ping=False)
+    big = post("/engine.io", f"EIO=4&transport=polling&sid={sid}", "4" + "x" * 1000001)
+    expect(big.status_code == 413, f"polling body over maxPayload: {big.status_code}")
+    socket = ws("/engine.io")
+    receive(socket)
+    socket.send("4" + "x" * 1000001)
+    expect(closes(socket), "WebSocket message over maxPayload accepted")
+
+
 # MARK: Socket.IO
 
 def sio_connect(payload=""):
