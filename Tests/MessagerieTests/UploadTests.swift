@@ -440,3 +440,24 @@ final class UploadGroupAccessTests: XCTestCase {
         }
     }
 }
+
+final class UploadHeadTests: XCTestCase {
+    func testHeadGivesTheHeadersWithoutTheBody() async throws {
+        let directory = temporaryUploadsDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await withGateway(["UPLOADS_DIR": directory], setup: .live) { gw in
+            let ada = try await gw.restRegister("+2348012347301", name: "Ada")
+            let video = MediaSamples.isoMedia(brand: "qt  ", payload: 500)
+            let uploaded = try await gw.upload(video, fileName: "clip.mov", token: ada.token)
+            let url = try XCTUnwrap((uploaded.json["attachment"] as? [String: Any])?["url"] as? String, uploaded.text)
+            let head = try await gw.rest(.head, url, token: ada.token)
+            XCTAssertEqual(head.status, .ok)
+            XCTAssertEqual(head.headers[.contentType], "video/quicktime")
+            XCTAssertEqual(head.headers[.contentLength], String(video.count))
+            XCTAssertEqual(head.body.readableBytes, 0)
+            let stranger = try await gw.restRegister("+2348012347302", name: "Bo")
+            let refused = try await gw.rest(.head, url, token: stranger.token)
+            XCTAssertEqual(refused.status, .notFound)
+        }
+    }
+}

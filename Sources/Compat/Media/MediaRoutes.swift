@@ -37,6 +37,13 @@ extension RestAPI {
                 let attachment = try await self.services.attachments.downloadable(id: try context.parameters.uuid("id"), viewer: viewer)
                 return try self.download(attachment, request: request, logger: context.logger)
             },
+            // Players probe size and type before seeking.
+            Route(method: .head, path: "/api/files/:id") { request, context in
+                let viewer = try await self.viewer(request)
+                let attachment = try await self.services.attachments.downloadable(id: try context.parameters.uuid("id"), viewer: viewer)
+                let full = try self.download(attachment, request: request, logger: context.logger)
+                return Response(status: full.status, headers: full.headers)
+            },
         ]
     }
 

@@ -971,6 +971,74 @@ enum OpenAPIDocument {
           "description": "bytes=first-last, bytes=first- or bytes=-suffix"
          }
         ]
+       },
+       "head": {
+        "summary": "File headers",
+        "description": "The headers GET would send (type, length, ETag, ranges), without the body.",
+        "tags": [
+         "files"
+        ],
+        "parameters": [
+         {
+          "name": "id",
+          "in": "path",
+          "required": true,
+          "description": "Attachment id",
+          "schema": {
+           "type": "string",
+           "format": "uuid"
+          }
+         },
+         {
+          "name": "Range",
+          "in": "header",
+          "required": false,
+          "schema": {
+           "type": "string"
+          },
+          "description": "bytes=first-last, bytes=first- or bytes=-suffix"
+         }
+        ],
+        "responses": {
+         "200": {
+          "description": "Headers of the file",
+          "headers": {
+           "ETag": {
+            "schema": {
+             "type": "string"
+            }
+           },
+           "Cache-Control": {
+            "schema": {
+             "type": "string"
+            }
+           },
+           "Accept-Ranges": {
+            "schema": {
+             "type": "string"
+            }
+           }
+          }
+         },
+         "206": {
+          "description": "Headers of the range"
+         },
+         "304": {
+          "description": "Not modified"
+         },
+         "400": {
+          "$ref": "#/components/responses/BadRequest"
+         },
+         "401": {
+          "$ref": "#/components/responses/Unauthorized"
+         },
+         "404": {
+          "$ref": "#/components/responses/NotFound"
+         },
+         "416": {
+          "description": "The range is outside the file"
+         }
+        }
        }
       },
       "/api/conversations": {
