@@ -37,7 +37,7 @@ extension RootResolver {
             _ = try await context.services.conversations.requireConversation(id: conversationId, viewer: viewer)
         }
         // Subscribe before catching up, so nothing falls between the two.
-        let live = context.services.live.subscribe()
+        let live = context.services.live.subscribe(for: viewer.userId)
         return AsyncThrowingStream { continuation in
             let task = Task {
                 do {

@@ -11,7 +11,7 @@ public final class LiveFeed: Service, Sendable {
     let core: MessagingCore
     let hub: EventHub
     let typingTimeout: Duration
-    private let subscribers = NIOLockedValueBox([UUID: AsyncStream<LiveEvent>.Continuation]())
+    private let subscribers = NIOLockedValueBox(Registry())
     private let typing = NIOLockedValueBox([TypingKey: ContinuousClock.Instant]())
     public let bufferSize: Int
 
@@ -26,35 +26,125 @@ public final class LiveFeed: Service, Sendable {
 
     /// A live stream of events; it ends when the subscriber falls `bufferSize` events behind, so
     /// a slow client is cut off (and catches up on reconnect) instead of holding memory.
-    public func subscribe() -> AsyncStream<LiveEvent> {
+    ///
+    /// With `userId`, the stream carries only the events whose audience includes that person
+    /// (and those without an audience: presence, membership), which is all its consumer would
+    /// keep anyway; a message then costs work for its audience's subscribers only, not for every
+    /// subscriber of the process (measured in Benchmarks/: pairs and idle scenarios).
+    public func subscribe(for userId: UUID? = nil) -> AsyncStream<LiveEvent> {
         let id = UUID()
         let (stream, continuation) = AsyncStream<LiveEvent>.makeStream(bufferingPolicy: .bufferingOldest(bufferSize))
-        continuation.onTermination = { [weak self] _ in _ = self?.subscribers.withLockedValue { $0.removeValue(forKey: id) } }
-        subscribers.withLockedValue { $0[id] = continuation }
+        continuation.onTermination = { [weak self] _ in self?.subscribers.withLockedValue { $0.remove(id) } }
+        subscribers.withLockedValue { $0.add(id, user: userId, continuation) }
         return stream
     }
 
-    public var subscriberCount: Int { subscribers.withLockedValue { $0.count } }
+    public var subscriberCount: Int { subscribers.withLockedValue { $0.continuations.count } }
+
+    /// Subscribers by id, and by the person they follow.
+    struct Registry {
+        var continuations: [UUID: AsyncStream<LiveEvent>.Continuation] = [:]
+        var byUser: [UUID: Set<UUID>] = [:]
+        var users: [UUID: UUID] = [:]
+        /// Subscribers that asked for every event.
+        var everything: Set<UUID> = []
+
+        mutating func add(_ id: UUID, user: UUID?, _ continuation: AsyncStream<LiveEvent>.Continuation) {
+            continuations[id] = continuation
+            if let user {
+                users[id] = user
+                byUser[user, default: []].insert(id)
+            } else {
+                everything.insert(id)
+            }
+        }
+
+        mutating func remove(_ id: UUID) {
+            continuations.removeValue(forKey: id)
+            everything.remove(id)
+            if let user = users.removeValue(forKey: id) {
+                byUser[user]?.remove(id)
+                if byUser[user]?.isEmpty == true { byUser.removeValue(forKey: user) }
+            }
+        }
+
+        /// Who gets `event`: its audience's subscribers plus those who take everything.
+        func recipients(of event: LiveEvent, into plan: inout [UUID: [LiveEvent]]) {
+            guard let audience = event.audience else {
+                for id in continuations.keys { plan[id, default: []].append(event) }
+                return
+            }
+            for id in everything { plan[id, default: []].append(event) }
+            if audience.count <= byUser.count {
+                for user in audience { for id in byUser[user] ?? [] { plan[id, default: []].append(event) } }
+            } else {
+                for (user, ids) in byUser where audience.contains(user) { for id in ids { plan[id, default: []].append(event) } }
+            }
+        }
+    }
 
     public func run() async throws {
-        let (_, events) = hub.subscribe()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.expireTyping() }
-            group.addTask {
-                for await event in events.cancelOnGracefulShutdown() {
-                    await self.handle([event])
-                }
-            }
+            group.addTask { await self.consume() }
             try await group.next()
             group.cancelAll()
         }
     }
 
+    /// Most events one `handle` call loads at once.
+    static let maxBatch = 512
+
+    /// The hub's stream is drained at once into a local queue, and the queue is handled in
+    /// batches: whatever arrived while one batch was loading is loaded together (one query for
+    /// the messages, one for the audiences). Handled one by one, two queries per event capped the
+    /// feed near a few hundred events per second; past that it fell `bufferSize` behind, the hub
+    /// ended its stream and, the service having returned, the whole gateway stopped (seen with
+    /// 400 direct messages per second in Benchmarks/, pairs scenario).
+    private func consume() async {
+        let pending = NIOLockedValueBox([DomainEvent]())
+        let (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                    let (id, events) = self.hub.subscribe()
+                    for await event in events.cancelOnGracefulShutdown() {
+                        pending.withLockedValue { $0.append(event) }
+                        wake.yield()
+                    }
+                    self.hub.remove(id)
+                    if Task.isShuttingDownGracefully || Task.isCancelled { break }
+                    // Only if this queue cannot even be appended to fast enough; live subscribers
+                    // miss what was dropped and catch up when they reconnect.
+                    self.core.logger.error("the live feed fell behind the event hub and subscribed again")
+                }
+                wake.finish()
+            }
+            group.addTask {
+                for await _ in wakeups {
+                    while true {
+                        let batch = pending.withLockedValue { queue -> [DomainEvent] in
+                            let count = min(queue.count, Self.maxBatch)
+                            defer { queue.removeFirst(count) }
+                            return Array(queue.prefix(count))
+                        }
+                        if batch.isEmpty { break }
+                        await self.handle(batch)
+                    }
+                }
+            }
+        }
+    }
+
     func broadcast(_ live: [LiveEvent]) {
         guard !live.isEmpty else { return }
-        let targets = subscribers.withLockedValue { Array($0.values) }
-        for target in targets {
-            for event in live {
+        let targets = subscribers.withLockedValue { registry -> [(AsyncStream<LiveEvent>.Continuation, [LiveEvent])] in
+            var plan: [UUID: [LiveEvent]] = [:]
+            for event in live { registry.recipients(of: event, into: &plan) }
+            return plan.compactMap { id, events in registry.continuations[id].map { ($0, events) } }
+        }
+        for (target, events) in targets {
+            for event in events {
                 if case .dropped = target.yield(event) {
                     target.finish()
                     break
@@ -156,5 +246,18 @@ public final class LiveFeed: Service, Sendable {
             result[conversationId, default: []].insert(userId)
         }
         return result
+    }
+}
+
+extension LiveEvent {
+    /// Who may see the event; nil for events every subscriber gets (presence, membership).
+    var audience: Set<UUID>? {
+        switch self {
+        case .message(_, let audience), .status(_, _, _, _, let audience), .reaction(_, _, _, _, _, let audience),
+             .typing(_, _, _, _, let audience):
+            audience
+        case .presence, .membership:
+            nil
+        }
     }
 }
