@@ -33,6 +33,35 @@ final class SocketIOMessagingTests: XCTestCase {
         }
     }
 
+    /// Every member's socket gets the group message, presented once per process for all of them.
+    func testAGroupMessageReachesEveryMembersSocket() async throws {
+        try await withGateway(Self.settings) { gw in
+            let users = try await gw.signInUsers(3, series: 75)
+            let group = try await gw.createGroup(users[0], title: "Trio", members: [users[1], users[2]])
+            var sockets: [SocketIOPollingClient] = []
+            for user in users {
+                let client = try await SocketIOPollingClient.open(gw)
+                try await client.send(Self.connectPayload(user.accessToken))
+                _ = try await client.untilConnected()
+                sockets.append(client)
+            }
+            try await sockets[0].send(#"421["sendMessage",{"conversationId":"\#(group)","content":"hello trio"}]"#)
+            for (index, socket) in sockets.enumerated() {
+                var packets: [String] = []
+                while !packets.contains(where: { $0.contains("hello trio") && $0.hasPrefix(#"42["messageReceived""#) }) {
+                    packets += try await socket.packets(1)
+                }
+                let packet = try XCTUnwrap(packets.first { $0.contains("hello trio") && $0.hasPrefix(#"42["messageReceived""#) })
+                let args = try XCTUnwrap(try SocketIORecoveryTests.json(packet, dropping: 2) as? [Any])
+                let message = try XCTUnwrap((args[1] as? [String: Any])?["message"] as? [String: Any])
+                XCTAssertEqual(message["conversationId"] as? String, group, "socket \(index)")
+                XCTAssertEqual(message["senderId"] as? String, users[0].userId, "socket \(index)")
+                XCTAssertTrue(message["receiverId"] is NSNull, "a group message has no receiverId")
+                XCTAssertEqual(message["status"] as? String, "SENT")
+            }
+        }
+    }
+
     func testSigningOutDisconnectsTheSocket() async throws {
         try await withGateway(Self.settings.merging(["SOCKETIO_SESSION_CHECK_MS": "200"]) { _, new in new }) { gw in
             let user = try await gw.signIn("+2348012345932", displayName: "Leaver")

@@ -36,11 +36,13 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
 
     private let onEnd: @Sendable () -> Void
     let expiry: SessionExpiry
+    let cache: LiveMessageCache
 
     init(
         socket: SocketIOSocket, viewer: Viewer, services: DomainServices, expiry: SessionExpiry = .init(expiresAt: nil),
-        onEnd: @escaping @Sendable () -> Void = {}
+        cache: LiveMessageCache = LiveMessageCache(), onEnd: @escaping @Sendable () -> Void = {}
     ) {
+        self.cache = cache
         self.socket = socket
         self.viewer = viewer
         self.services = services
@@ -69,13 +71,14 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
         {
             pid = given
             state.withLockedValue { $0.recovered = Set(missed.map(\.id)) }
-            for message in missed { await emitMessage(message) }
+            for message in missed {
+                if let wire = await wire(message) { await emitMessage(message, wire: wire) }
+            }
         }
         return [JSONMember("pid", .string(pid))]
     }
 
-    private func emitMessage(_ message: Message) async {
-        guard let wire = await wire(message) else { return }
+    private func emitMessage(_ message: Message, wire: JSONValue) async {
         if sendsOffsets {
             await socket.emit("messageReceived", .object(["message": wire]), .string(SocketIOOffsets.offset(of: message)))
         } else {
@@ -155,7 +158,11 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
         case .message(let message, let audience):
             guard audience.contains(me) else { return }
             if state.withLockedValue({ $0.recovered.remove(message.id) != nil }) { return }
-            await emitMessage(message)
+            let (viewer, services) = (viewer, services)
+            guard let wire = await cache.wire(message, load: {
+                try? await SocketIOWire.message(message, viewer: viewer, services: services)
+            }) else { return }
+            await emitMessage(message, wire: wire)
         case .status(let message, let userId, let status, let at, let audience):
             guard status == .read, audience.contains(me) else { return }
             await socket.emit("messageRead", .object([

@@ -23,6 +23,7 @@ public enum MessagingNamespace {
         authenticate: @escaping Authenticator
     ) -> SocketIONamespace {
         let slots = UserSlots(limit: maxConnectionsPerUser)
+        let cache = LiveMessageCache()
         return SocketIONamespace("/") { socket in
             guard let token = token(of: socket), let identity = try? await authenticate(token) else {
                 return .refuse(message: "unauthorized")
@@ -33,7 +34,7 @@ public enum MessagingNamespace {
             }
             let connection = MessagingConnection(
                 socket: socket, viewer: viewer, services: services,
-                expiry: SessionExpiry(expiresAt: identity.expiresAt, checkInterval: sessionCheckInterval)
+                expiry: SessionExpiry(expiresAt: identity.expiresAt, checkInterval: sessionCheckInterval), cache: cache
             ) {
                 slots.release(viewer.userId)
             }
