@@ -86,11 +86,9 @@ enum RestJSON {
 }
 
 enum RestDates {
-    static func format(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
-    }
+    private static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
+    static func format(_ date: Date) -> String { style.format(date) }
 
     /// RFC 3339 with or without fractions, or a plain date (midnight UTC).
     static func parse(_ text: String) -> Date? {
