@@ -8,36 +8,9 @@ import XCTest
 /// `messagerie serve` as an operator runs it, stopped with SIGTERM.
 final class GracefulShutdownTests: XCTestCase {
     func testSIGTERMTurnsReadinessOffFirstThenExitsCleanly() async throws {
-        let endpoint = try await TestDatabase.shared.freshDatabase()
-        let port = try Self.freePort()
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("messagerie-serve-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: GatewayHarness.packageRoot + "/.build/debug/messagerie")
-        process.arguments = ["serve"]
-        process.currentDirectoryURL = folder
-        process.environment = [
-            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
-            "DATABASE_URL": GatewayHarness.databaseURL(endpoint),
-            "MESSAGE_KEYS": GatewayHarness.messageKeys,
-            "JWT_SECRET": GatewayHarness.jwtSecret,
-            "OTP_PROVIDER": "console",
-            "MIGRATIONS_DIR": GatewayHarness.packageRoot + "/migrations",
-            "HOST": "127.0.0.1",
-            "PORT": String(port),
-            "DRAIN_MS": "3000",
-            "LOG_LEVEL": "error",
-        ]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let (process, port, errors) = try await Self.startServer(drainMilliseconds: 3000)
         defer { if process.isRunning { process.terminate() } }
-
         let base = "http://127.0.0.1:\(port)"
-        try await eventually("the gateway is ready") { try await Self.get(base + "/readyz").status == 200 }
 
         kill(process.processIdentifier, SIGTERM)
         try await eventually("readiness turns off while the server still answers", seconds: 2.5) {
@@ -52,6 +25,59 @@ final class GracefulShutdownTests: XCTestCase {
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         XCTAssertEqual(process.terminationReason, .exit)
         XCTAssertEqual(process.terminationStatus, 0, stderr)
+    }
+
+    /// A client connected over GraphQL WebSocket is told to reconnect (1012) when the gateway stops.
+    func testConnectedSocketIsToldToReconnectElsewhere() async throws {
+        let (process, port, errors) = try await Self.startServer(drainMilliseconds: 200)
+        defer { if process.isRunning { process.terminate() } }
+        let result = try await runPython(
+            script: "Tests/interop/ws_going_away.py",
+            args: ["ws://127.0.0.1:\(port)/graphql", String(process.processIdentifier)], timeout: .seconds(60))
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let line = try XCTUnwrap(result.stdout.split(separator: "\n").last, result.stderr)
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        XCTAssertEqual(report["ack"] as? String, "connection_ack")
+        XCTAssertEqual(report["code"] as? Int, 1012, "\(report)")
+        try await eventually("the process exits", seconds: 30) { !process.isRunning }
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(process.terminationStatus, 0, stderr)
+    }
+
+    /// `messagerie serve` on a fresh database, ready to answer.
+    static func startServer(drainMilliseconds: Int) async throws -> (Process, Int, Pipe) {
+        let endpoint = try await TestDatabase.shared.freshDatabase()
+        let port = try Self.freePort()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("messagerie-serve-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: GatewayHarness.packageRoot + "/.build/debug/messagerie")
+        process.arguments = ["serve"]
+        process.currentDirectoryURL = folder
+        process.environment = [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+            "DATABASE_URL": GatewayHarness.databaseURL(endpoint),
+            "MESSAGE_KEYS": GatewayHarness.messageKeys,
+            "JWT_SECRET": GatewayHarness.jwtSecret,
+            "OTP_PROVIDER": "console",
+            "MIGRATIONS_DIR": GatewayHarness.packageRoot + "/migrations",
+            "HOST": "127.0.0.1",
+            "PORT": String(port),
+            "DRAIN_MS": String(drainMilliseconds),
+            "LOG_LEVEL": "error",
+        ]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        do {
+            try await eventually("the gateway is ready") { try await Self.get("http://127.0.0.1:\(port)/readyz").status == 200 }
+        } catch {
+            process.terminate()
+            throw error
+        }
+        return (process, port, errors)
     }
 
     static func get(_ url: String) async throws -> (status: Int, body: String) {

@@ -1,32 +1,74 @@
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import ServiceLifecycle
 
 /// Whether the gateway is on its way out. It turns first, before anything stops, so that
-/// `/readyz` sends load balancers elsewhere while requests and sockets still work.
+/// `/readyz` sends load balancers elsewhere while requests and sockets still work; then open
+/// sockets are told to reconnect elsewhere, with their protocol's own words, before the server
+/// closes what is left.
 final class GatewayLifecycle: Sendable {
-    private let state = NIOLockedValueBox(false)
+    private struct State {
+        var draining = false
+        var stopping = false
+        var hooks: [UUID: @Sendable () -> Void] = [:]
+    }
+
+    private let state = NIOLockedValueBox(State())
 
     init() {}
 
-    var isDraining: Bool { state.withLockedValue { $0 } }
+    var isDraining: Bool { state.withLockedValue { $0.draining } }
 
-    func startDraining() { state.withLockedValue { $0 = true } }
+    func startDraining() { state.withLockedValue { $0.draining = true } }
+
+    /// Registers what to do to a long-lived connection when the gateway stops. Returns nil when it
+    /// is stopping already: the caller ends the connection at once.
+    func whenStopping(_ hook: @escaping @Sendable () -> Void) -> UUID? {
+        state.withLockedValue { state in
+            guard !state.stopping else { return nil }
+            let id = UUID()
+            state.hooks[id] = hook
+            return id
+        }
+    }
+
+    /// The connection ended by itself.
+    func forget(_ id: UUID?) {
+        guard let id else { return }
+        _ = state.withLockedValue { $0.hooks.removeValue(forKey: id) }
+    }
+
+    var openConnections: Int { state.withLockedValue { $0.hooks.count } }
+
+    func stopConnections() {
+        let hooks = state.withLockedValue { state in
+            state.stopping = true
+            return Array(state.hooks.values)
+        }
+        for hook in hooks { hook() }
+    }
 }
 
 /// Runs beside the application in the `serve` service group, after it in order so that it is
 /// the first told to shut down: it marks the gateway draining, waits `delay` for load balancers
-/// to notice, and only then lets the group stop the server (which stops accepting, finishes
-/// in-flight requests and closes sockets with "going away, reconnect elsewhere").
+/// to notice, tells open sockets to reconnect elsewhere and gives them a moment to close, and
+/// only then lets the group stop the server (no new connections, in-flight requests finish).
 struct DrainGate: Service {
     let lifecycle: GatewayLifecycle
     let delay: Duration
     let logger: Logger
+    var closeGrace: Duration = .seconds(3)
 
     func run() async throws {
         try? await gracefulShutdown()
         lifecycle.startDraining()
         logger.notice("draining: /readyz now answers 503", metadata: ["seconds": "\(delay.components.seconds)"])
         try? await Task.sleep(for: delay)
+        lifecycle.stopConnections()
+        let deadline = ContinuousClock.now + closeGrace
+        while lifecycle.openConnections > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
     }
 }

@@ -355,7 +355,12 @@ final class GraphQLWSConnection: Sendable {
             if operation.operation == .subscription {
                 let stream = try await engine.subscribe(
                     request.query, prepared: prepared, operation: operation, variables: request.variables, context: context)
-                work = { if await self.pump(id, stream) { self.completed(id) } }
+                let active = services.telemetry.subscriptions("graphql-ws")
+                work = {
+                    active.increment()
+                    defer { active.decrement() }
+                    if await self.pump(id, stream) { self.completed(id) }
+                }
             } else {
                 work = { await self.execute(id, prepared, operation, request.variables, context) }
             }

@@ -65,6 +65,8 @@ struct WSCloseCode: Equatable, Sendable, CustomStringConvertible {
     /// RFC 6455 "try again later": a consumer that fell too far behind; it reconnects and catches up
     /// with `after`. Not fatal for graphql-ws clients, which reconnect by themselves.
     static let tryAgainLater = WSCloseCode(rawValue: 1013)
+    /// RFC 6455 "service restart": this gateway is stopping; reconnect (to another one) and catch up.
+    static let serviceRestart = WSCloseCode(rawValue: 1012)
     static let badRequest = WSCloseCode(rawValue: 4400)
     static let unauthorized = WSCloseCode(rawValue: 4401)
     static let forbidden = WSCloseCode(rawValue: 4403)

@@ -12,6 +12,7 @@ struct GraphQLWebSocketRoute: Sendable {
     let services: DomainServices
     let tokens: AccessTokens
     let limits: GraphQLWSLimits
+    let lifecycle: GatewayLifecycle
     let registry = WSConnectionRegistry()
 
     func addRoutes(to router: Router<AppWebSocketContext>) {
@@ -30,6 +31,16 @@ struct GraphQLWebSocketRoute: Sendable {
                 authorizationHeader: context.request.headers[.authorization],
                 clientIP: context.requestContext.remoteIP, userAgent: context.request.headers[.userAgent],
                 logger: context.logger)
+            let open = services.telemetry.connections("graphql-ws")
+            open.increment()
+            defer { open.decrement() }
+            // A stopping gateway tells its clients to reconnect elsewhere rather than just vanishing.
+            let goingAway: @Sendable () -> Void = {
+                connection.end(.close(.serviceRestart, "Server restarting; reconnect and catch up", slow: false))
+            }
+            let stop = lifecycle.whenStopping(goingAway)
+            defer { lifecycle.forget(stop) }
+            if stop == nil { goingAway() }
             try await connection.run(inbound)
         })
     }
