@@ -1,3 +1,4 @@
+import Foundation
 import Metrics
 
 /// The instruments of the domain, made from one factory that the gateway chooses, so that each
@@ -12,6 +13,12 @@ public struct Telemetry: Sendable {
         self.factory = factory
         messagesStored = Counter(label: "messagerie_messages_stored_total", factory: factory)
         fanOutDelay = Timer(label: "messagerie_fanout_delay_seconds", factory: factory)
+    }
+
+    /// Records how long a live message took from being stored to being handed to a client's socket.
+    public func recordFanOut(of message: Message) {
+        let seconds = Date().timeIntervalSince(message.createdAt)
+        fanOutDelay.recordNanoseconds(Int64(max(0, seconds) * 1_000_000_000))
     }
 
     /// Open client connections of one transport (`graphql-ws`, `socket.io`).

@@ -98,6 +98,7 @@ extension RootResolver {
             result.append(message)
             var fresh: [Message] = []
             for item in result where await positions.record(item) { fresh.append(item) }
+            if fresh.last?.id == message.id { services.telemetry.recordFanOut(of: message) }
             return fresh
         }
     }

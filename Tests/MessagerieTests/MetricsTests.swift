@@ -70,6 +70,30 @@ final class MetricsTests: XCTestCase {
         }
     }
 
+    /// Socket gauges while a real client holds a connection with a live subscription, and the
+    /// fan-out delay once a message reached a subscriber.
+    func testSocketsSubscriptionsAndFanOutAreMeasured() async throws {
+        try await withGateway(["METRICS_TOKEN": Self.token], setup: .live) { gw in
+            let port = try XCTUnwrap(gw.port)
+            let users = try await gw.signInUsers(2)
+            let held = try await runPython(
+                script: "Tests/interop/ws_metrics.py", args: ["http://127.0.0.1:\(port)", users[0].accessToken, Self.token, users[1].accessToken, users[0].userId])
+            XCTAssertEqual(held.status, 0, held.stderr)
+            let line = try XCTUnwrap(held.stdout.split(separator: "\n").last, held.stderr)
+            let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            XCTAssertEqual(report["connections"] as? Double, 1, "\(report)")
+            XCTAssertEqual(report["subscriptions"] as? Double, 1, "\(report)")
+            XCTAssertEqual(report["receivedId"] as? String, report["sentId"] as? String, "\(report)")
+            XCTAssertEqual(report["fanOutCount"] as? Double, 1, "\(report)")
+
+            try await eventually("the closed socket is no longer counted") {
+                let scrape = try await gw.raw(method: .get, uri: "/metrics", headers: [.authorization: "Bearer \(Self.token)"]).text
+                return Self.value(scrape, #"messagerie_open_connections{transport="graphql-ws"}"#) == 0
+                    && Self.value(scrape, #"messagerie_active_subscriptions{transport="graphql-ws"}"#) == 0
+            }
+        }
+    }
+
     func testOperationNamesBeyondTheCapShareOneSeries() {
         let metrics = OperationMetrics(factory: NOOPMetricsHandler.instance)
         for index in 0..<OperationMetrics.maxNames { XCTAssertEqual(metrics.label(for: "Op\(index)"), "Op\(index)") }

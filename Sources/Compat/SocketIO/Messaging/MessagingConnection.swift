@@ -87,6 +87,7 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
     }
 
     func connected() async {
+        services.telemetry.connections("socket.io").increment()
         await services.presence.connected(viewer.userId)
         let task = Task { [self] in await self.forward() }
         let guardTask = Task { [self] in await self.guardSession() }
@@ -96,8 +97,11 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
             return state.ended
         }
         if ended {
+            // Disconnected while connecting: it found no task, so the pairing undo is ours.
             task.cancel()
             guardTask.cancel()
+            services.telemetry.connections("socket.io").decrement()
+            await services.presence.disconnected(viewer.userId)
         }
     }
 
@@ -113,7 +117,10 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
         onEnd()
         task?.cancel()
         guardTask?.cancel()
-        if task != nil { await services.presence.disconnected(viewer.userId) }
+        if task != nil {
+            services.telemetry.connections("socket.io").decrement()
+            await services.presence.disconnected(viewer.userId)
+        }
     }
 
     /// A connection lives no longer than its token and its session: at expiry, or once the
@@ -163,6 +170,7 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
                 try? await SocketIOWire.message(message, viewer: viewer, services: services)
             }) else { return }
             await emitMessage(message, wire: wire)
+            services.telemetry.recordFanOut(of: message)
         case .status(let message, let userId, let status, let at, let audience):
             guard status == .read, audience.contains(me) else { return }
             await socket.emit("messageRead", .object([
