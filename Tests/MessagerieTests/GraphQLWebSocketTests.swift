@@ -209,7 +209,8 @@ final class GraphQLWebSocketTests: XCTestCase {
             let soon = try await TestTokens.sign(secret: GatewayHarness.jwtSecret, sub: user.userId, sid: sid, expiresIn: 4)
             let later = try await TestTokens.sign(secret: GatewayHarness.jwtSecret, sub: user.userId, sid: sid, expiresIn: 10)
             var params = try WS.urls(gw)
-            params["tokens"] = ["graphql-transport-ws": soon, "graphql-ws": later]
+            // A list, not an object: the sockets open in this order, before their tokens expire.
+            params["sockets"] = [["graphql-transport-ws", soon], ["graphql-ws", later]]
             let expired = try await WS.scenario("closes", params)
             for proto in Self.protocols {
                 let outcome = try XCTUnwrap(expired[proto] as? [String: Any], "\(expired)")
@@ -218,7 +219,7 @@ final class GraphQLWebSocketTests: XCTestCase {
             }
 
             var revoke = try WS.urls(gw)
-            revoke["tokens"] = ["graphql-transport-ws": user.accessToken]
+            revoke["sockets"] = [["graphql-transport-ws", user.accessToken]]
             revoke["logout"] = true
             let revoked = try await WS.scenario("closes", revoke)
             let outcome = try XCTUnwrap(revoked["graphql-transport-ws"] as? [String: Any], "\(revoked)")

@@ -258,9 +258,23 @@ def raw_connect(url, proto, token, rcvbuf=None):
         options["sockopt"] = ((socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf),)
     ws = websocket.create_connection(url, **options)
     ws.send(json.dumps({"type": "connection_init", "payload": {"token": token}}))
-    ack = json.loads(ws.recv())
-    check(ack["type"] == "connection_ack", f"ack expected, got {ack}")
+    expect_ack(ws, proto)
     return ws
+
+
+def claims(token):
+    import base64
+    body = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+
+
+def expect_ack(ws, what):
+    opcode, data = ws.recv_data(control_frame=True)
+    if opcode == websocket.ABNF.OPCODE_CLOSE:
+        code = int.from_bytes(data[:2], "big") if len(data) >= 2 else None
+        check(False, f"{what}: closed with {code} {data[2:].decode('utf-8', 'replace')!r} instead of an ack")
+    ack = json.loads(data.decode("utf-8"))
+    check(ack["type"] == "connection_ack", f"{what}: ack expected, got {ack}")
 
 
 def read_until_close(ws):
@@ -332,11 +346,10 @@ async def slow(params):
 async def closes(params):
     """Each socket subscribes, then waits: its token expires, or (`logout`) its session is revoked."""
     results = {}
-    for proto, token in params["tokens"].items():
+    for proto, token in params["sockets"]:  # in order: tokens that expire first come first
         ws = websocket.create_connection(params["ws"], subprotocols=[proto], timeout=TIMEOUT)
         ws.send(json.dumps({"type": "connection_init", "payload": {"accessToken": token}}))
-        ack = json.loads(ws.recv())
-        check(ack["type"] == "connection_ack", f"ack expected, got {ack}")
+        expect_ack(ws, f"{proto} at {time.time():.3f}, token exp {claims(token).get('exp')}")
         start = "subscribe" if proto == "graphql-transport-ws" else "start"
         ws.send(json.dumps({"id": "1", "type": start, "payload": {
             "query": "subscription { messageReceived { id } }"}}))
