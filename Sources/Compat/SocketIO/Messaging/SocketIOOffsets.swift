@@ -2,7 +2,10 @@ import Foundation
 import Resolvers
 
 /// Recovery ids and offsets. An offset names a message in the log by creation time (µs) and id,
-/// so any gateway, even after a restart, can tell what came after it.
+/// so any gateway, even after a restart, can tell what came after it. Creation time is taken in
+/// the sending transaction, so two sends racing within a few milliseconds may commit out of that
+/// order; a client that dropped exactly between them could miss the earlier one on recovery (the
+/// per-conversation `messages` query, by sequence, has no such gap).
 enum SocketIOOffsets {
     static func offset(of message: Message) -> String {
         "\(Int64((message.createdAt.timeIntervalSince1970 * 1_000_000).rounded()))_\(message.id.wire)"
