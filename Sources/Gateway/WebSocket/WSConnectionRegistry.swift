@@ -21,6 +21,4 @@ final class WSConnectionRegistry: Sendable {
             counts[userId] = current > 1 ? current - 1 : nil
         }
     }
-
-    func count(of userId: UUID) -> Int { counts.withLockedValue { $0[userId, default: 0] } }
 }
