@@ -176,7 +176,9 @@ public enum MessagerieSchema {
         let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
         coders.encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
-            try container.encode(style.format(date))
+            // The format truncates to milliseconds, and a date parsed from "….887Z" is the nearest
+            // double, often just below .887: half a microsecond keeps it from printing as .886.
+            try container.encode(style.format(date.addingTimeInterval(0.0000005)))
         }
         coders.decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)
