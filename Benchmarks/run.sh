@@ -100,25 +100,33 @@ loadgen() { # target port pid [extra...]
         || SKIPPED+=("$target: the load generator failed (see the log above)")
 }
 
-# --- Messagerie -----------------------------------------------------------------------------
-if wants messagerie-graphql || wants messagerie-socketio; then
-    TERMII_PORT="$(free_port)"; PORT="$(free_port)"
-    env DATABASE_URL="$DB/messagerie" HOST=127.0.0.1 PORT="$PORT" LOG_LEVEL=warning \
-        JWT_SECRET="$(head -c 48 /dev/urandom | base64 | tr -d '\n')" \
-        MESSAGE_KEYS="k1:$(head -c 32 /dev/urandom | base64 | tr -d '\n')" \
+# --- Messagerie -------------------------------------------------------------------------------
+# A fresh process per door, so that each idle measurement starts from an unused heap; the database,
+# secrets and signed-in users are shared (the token cache makes the second sign-in free).
+TERMII_PORT="$(free_port)"
+JWT="$(head -c 48 /dev/urandom | base64 | tr -d '\n')"
+KEYS="k1:$(head -c 32 /dev/urandom | base64 | tr -d '\n')"
+run_messagerie() { # target
+    local port; port="$(free_port)"
+    env DATABASE_URL="$DB/messagerie" HOST=127.0.0.1 PORT="$port" LOG_LEVEL=warning JWT_SECRET="$JWT" MESSAGE_KEYS="$KEYS" \
         OTP_PROVIDER=termii TERMII_API_KEY=bench TERMII_BASE_URL="http://127.0.0.1:$TERMII_PORT" \
         OTP_MAX_PER_IP_PER_HOUR=100000 OTP_MAX_PER_PHONE_PER_HOUR=1000 OTP_RESEND_COOLDOWN_SECONDS=0 \
         ACCESS_TOKEN_TTL_SECONDS=86400 GROUP_MAX_MEMBERS=100000 SOCKETIO_MAX_SESSIONS=100000 \
+        WS_MAX_CONNECTIONS_PER_USER=16 SOCKETIO_MAX_CONNECTIONS_PER_USER=16 \
         UPLOADS_DIR="$WORK/uploads" METRICS_TOKEN=bench \
-        "$MESSAGERIE" serve > "$WORK/messagerie.log" 2>&1 &
-    MPID=$!; PIDS+=("$MPID")
-    wait_http "http://127.0.0.1:$PORT/readyz" 60 || { tail -n 20 "$WORK/messagerie.log"; echo "error: messagerie did not become ready" >&2; exit 1; }
-    say "messagerie on :$PORT (pid $MPID)"
-    wants messagerie-graphql && loadgen messagerie-graphql "$PORT" "$MPID" --termii-port "$TERMII_PORT" --users-cache "$WORK/users.json"
-    wants messagerie-socketio && loadgen messagerie-socketio "$PORT" "$MPID" --termii-port "$TERMII_PORT" --users-cache "$WORK/users.json"
-    stop "$MPID"
-    grep -iE "error|critical" "$WORK/messagerie.log" | head -n 5 || true
-fi
+        "$MESSAGERIE" serve >> "$WORK/messagerie.log" 2>&1 &
+    local pid=$!; PIDS+=("$pid")
+    if wait_http "http://127.0.0.1:$port/readyz" 60; then
+        say "messagerie on :$port (pid $pid)"
+        loadgen "$1" "$port" "$pid" --termii-port "$TERMII_PORT" --users-cache "$WORK/users.json"
+        kill -0 "$pid" 2>/dev/null || SKIPPED+=("$1: the messagerie process had stopped by the end of the run (see logs/messagerie.log)")
+    else
+        tail -n 20 "$WORK/messagerie.log"; SKIPPED+=("$1: messagerie did not become ready")
+    fi
+    stop "$pid"
+}
+wants messagerie-graphql && run_messagerie messagerie-graphql
+wants messagerie-socketio && run_messagerie messagerie-socketio
 
 # --- peers and ceiling ------------------------------------------------------------------------
 run_peer() { # target script

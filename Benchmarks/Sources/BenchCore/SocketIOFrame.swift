@@ -61,13 +61,13 @@ public struct SocketIOFrame: Equatable, Sendable {
 
     public static func parse(_ text: String) throws -> SocketIOFrame {
         var rest = Substring(text)
+        if rest.first == "5" || rest.first == "6" {
+            throw EngineIOFrame.Problem(description: "binary Socket.IO packets are not used by the benchmarks")
+        }
         guard let c = rest.first, let type = PacketType(rawValue: c) else {
             throw EngineIOFrame.Problem(description: "unknown Socket.IO packet type in '\(text.prefix(20))'")
         }
         rest = rest.dropFirst()
-        if rest.first == "5" || rest.first == "6" {
-            throw EngineIOFrame.Problem(description: "binary Socket.IO packets are not used by the benchmarks")
-        }
         var namespace = "/"
         if rest.first == "/" {
             guard let comma = rest.firstIndex(of: ",") else { throw EngineIOFrame.Problem(description: "namespace without ','") }

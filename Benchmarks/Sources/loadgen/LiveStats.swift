@@ -91,4 +91,15 @@ final class InFlight: Sendable {
     func enter() -> Bool { box.withLockedValue { if $0 >= limit { return false }; $0 += 1; return true } }
     func leave() { box.withLockedValue { $0 -= 1 } }
     var count: Int { box.withLockedValue { $0 } }
+
+    /// A saturated step leaves requests queued at the server; the next step (or scenario) waits
+    /// for them so that it does not measure the previous one's backlog.
+    /// Returns how many never finished (unanswered requests or acknowledgements).
+    @discardableResult
+    func drained(cap: Duration = .seconds(30)) async -> Int {
+        let deadline = ContinuousClock.now + cap
+        while count > 0 && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(100)) }
+        if count > 0 { log("  \(count) requests still unanswered after \(cap)") }
+        return count
+    }
 }

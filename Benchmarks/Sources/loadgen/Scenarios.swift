@@ -51,7 +51,8 @@ struct Scenarios {
             await stats.quiet()
             stats.reset()
             let count = max(1, Int((rate * spec.seconds).rounded()))
-            let sent = await paced(count: count, rate: rate, inFlight: InFlight(limit: 256)) { sentAt in
+            let inFlight = InFlight(limit: 256)
+            let sent = await paced(count: count, rate: rate, inFlight: inFlight) { sentAt in
                 try await target.send(text: Marker.text(sentAt: sentAt), conversationId: conversation, sender: users[0], session: sender)
             }
             let expected = sent.started * (n - 1)
@@ -70,6 +71,12 @@ struct Scenarios {
             if sent.skipped > 0 { m.note = (m.note ?? "") + " \(sent.skipped) sends skipped: too many in flight" }
             results.append(m)
             log("  rate \(rate)/s: \(Int(m.throughput)) deliveries/s, p99 \(RunReport.fmt(m.latency!.p99Ms)) ms, lost \(RunReport.fmt(m.lossFraction * 100))%, errors \(m.errors)")
+            let unanswered = await inFlight.drained()
+            if unanswered > 0 {
+                m.errors += unanswered
+                m.note = (m.note ?? "") + " \(unanswered) sends never acknowledged within 30 s"
+            }
+            results[results.count - 1] = m
             if m.lossFraction > 0.02 || m.errors > count / 10 || m.latency!.p99Ms > 5_000 {
                 log("  saturated: higher rates skipped")
                 break
@@ -137,7 +144,8 @@ struct Scenarios {
             stats.reset()
             let total = rate * Double(n)
             let count = max(1, Int((total * spec.seconds).rounded()))
-            let sent = await paced(count: count, rate: total, inFlight: InFlight(limit: 2048)) { sentAt in
+            let inFlight = InFlight(limit: 2048)
+            let sent = await paced(count: count, rate: total, inFlight: inFlight) { sentAt in
                 let u = Int.random(in: 0..<n)
                 let text = "p ~t\(sentAt)~ ~u\(u)~"
                 try await target.send(text: text, conversationId: conversations[u / 2], sender: users[u], session: nil)
@@ -157,6 +165,8 @@ struct Scenarios {
             if let e = s.firstError { r.note = "first error: \(e.prefix(160))" }
             results.append(r)
             log("  \(total) msg/s offered: \(Int(r.throughput)) msg/s, deliver p99 \(RunReport.fmt(r.latency!.p99Ms)) ms, receipt p99 \(RunReport.fmt(r.receiptLatency!.p99Ms)) ms, lost \(RunReport.fmt(r.lossFraction * 100))%, errors \(r.errors)")
+            await inFlight.drained()
+            await receipts.drained()
             if r.lossFraction > 0.02 || r.errors > count / 10 || r.latency!.p99Ms > 5_000 {
                 log("  saturated: higher rates skipped")
                 break

@@ -97,6 +97,9 @@ final class SocketIOFrameTests: XCTestCase {
         XCTAssertEqual(EngineIOFrame.message(connect).encoded, #"40{"token":"t"}"#)
         XCTAssertEqual(try SocketIOFrame.parse(#"4{"message":"unauthorized"}"#).type, .connectError)
 
+        // Ack ids that start with 5 or 6 are ids, not the binary packet types 5 and 6.
+        XCTAssertEqual(try SocketIOFrame.parse(#"35[{"ok":true}]"#).ackId, 5)
+        XCTAssertEqual(try SocketIOFrame.parse(#"3612[{"ok":true}]"#).ackId, 612)
         XCTAssertThrowsError(try SocketIOFrame.parse("9[]"))
         XCTAssertThrowsError(try SocketIOFrame.parse("/chat[]"))
         XCTAssertThrowsError(try SocketIOFrame.parse(#"51-["x",{"_placeholder":true,"num":0}]"#), "binary packets are refused")
