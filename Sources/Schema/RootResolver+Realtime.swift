@@ -26,10 +26,11 @@ extension RootResolver {
         return true
     }
 
-    /// Checks the filter, then turns the process's live feed into this subscriber's stream.
+    /// Checks the filter, then leaves this subscriber's view of the live feed in the context for
+    /// the gateway to execute (see `EventPull`); GraphQLSwift itself gets an empty stream.
     private func stream<Element: Sendable>(
         _ context: OperationContext, conversationId: UUID?,
-        catchUp: (@Sendable (AsyncThrowingStream<Element, Error>.Continuation) async throws -> Void)? = nil,
+        catchUp: EventPull<Element>.CatchUp? = nil,
         _ transform: @escaping @Sendable (LiveEvent, Viewer) async throws -> [Element]
     ) async throws -> AsyncThrowingStream<Element, Error> {
         let viewer = try context.requireViewer()
@@ -38,23 +39,8 @@ extension RootResolver {
         }
         // Subscribe before catching up, so nothing falls between the two.
         let live = context.services.live.subscribe(for: viewer.userId)
-        return AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    try await catchUp?(continuation)
-                    for await event in live {
-                        for element in try await transform(event, viewer) {
-                            context.freshLoaders()
-                            continuation.yield(element)
-                        }
-                    }
-                    continuation.finish(throwing: Task.isCancelled ? nil : SlowConsumer())
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
+        context.offer(EventPull(live: live, context: context, catchUp: catchUp) { try await transform($0, viewer) }.events)
+        return AsyncThrowingStream { $0.finish() }
     }
 
     func messageReceived(context: OperationContext, arguments: MessageReceivedArguments) async throws -> AsyncThrowingStream<Message, Error> {
@@ -64,22 +50,18 @@ extension RootResolver {
         if arguments.after != nil, filter == nil {
             throw DomainError.badUserInput("after needs conversationId: cursors count within one conversation", field: "after")
         }
-        var catchUp: (@Sendable (AsyncThrowingStream<Message, Error>.Continuation) async throws -> Void)?
+        var catchUp: EventPull<Message>.CatchUp?
         if let conversationId = filter, let after = arguments.after {
             let viewer = try context.requireViewer()
-            catchUp = { continuation in
-                var cursor = after
-                while true {
-                    let page = try await services.messages.page(
-                        conversationId: conversationId, request: PageRequest(first: 100, after: cursor), viewer: viewer)
-                    for (_, message) in page.items {
-                        await positions.record(message)
-                        context.freshLoaders()
-                        continuation.yield(message)
-                    }
-                    guard page.hasNextPage, let last = page.items.last else { break }
-                    cursor = last.cursor
-                }
+            let cursor = PageCursor(after)
+            catchUp = {
+                guard let current = await cursor.value else { return nil }
+                let page = try await services.messages.page(
+                    conversationId: conversationId, request: PageRequest(first: 100, after: current), viewer: viewer)
+                var fresh: [Message] = []
+                for (_, message) in page.items where await positions.record(message) { fresh.append(message) }
+                await cursor.move(to: page.hasNextPage ? page.items.last?.cursor : nil)
+                return fresh
             }
         }
         return try await stream(context, conversationId: filter, catchUp: catchUp) { event, viewer in

@@ -87,7 +87,7 @@ final class GraphQLWSCodecTests: XCTestCase {
         XCTAssertEqual((pong["payload"] as? [String: Any])?["n"] as? Int, 2)
         XCTAssertNil(try json(transport.encode(.pong(payload: nil)))["payload"])
 
-        let next = try json(transport.encode(.next(id: "q\"1", GraphQLResult(data: ["me": ["id": "u1"]]))))
+        let next = try json(transport.encode(.next(id: "q\"1", payload: WSJSON.encode(GraphQLResult(data: ["me": ["id": "u1"]])))))
         XCTAssertEqual(next["type"] as? String, "next")
         XCTAssertEqual(next["id"] as? String, "q\"1", "ids are escaped")
         XCTAssertEqual(((next["payload"] as? [String: Any])?["data"] as? [String: Any])?["me"] as? [String: String], ["id": "u1"])
@@ -127,7 +127,7 @@ final class GraphQLWSCodecTests: XCTestCase {
         let refused = try json(legacy.encode(.connectionError(message: "Forbidden: Access token expired")))
         XCTAssertEqual(refused["type"] as? String, "connection_error")
         XCTAssertEqual((refused["payload"] as? [String: Any])?["message"] as? String, "Forbidden: Access token expired")
-        let data = try json(legacy.encode(.next(id: "4", GraphQLResult(data: ["typing": ["isTyping": true]]))))
+        let data = try json(legacy.encode(.next(id: "4", payload: WSJSON.encode(GraphQLResult(data: ["typing": ["isTyping": true]])))))
         XCTAssertEqual(data["type"] as? String, "data")
         XCTAssertEqual(data["id"] as? String, "4")
         XCTAssertNotNil((data["payload"] as? [String: Any])?["data"])

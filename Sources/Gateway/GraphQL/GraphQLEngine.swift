@@ -44,6 +44,7 @@ final class GraphQLEngine: Sendable {
     let limits: GraphQLLimits
     let logger: Logger
     let metrics: OperationMetrics
+    let shared = SharedExecutions()
     private let cache = NIOLockedValueBox([String: PreparedDocument]())
     private let rules: [@Sendable (ValidationContext) -> Visitor]
 

@@ -9,7 +9,20 @@ struct OperationMetrics: Sendable {
     private let known = NIOLockedValueBox(Set<String>())
     static let maxNames = 200
 
-    init(factory: any MetricsFactory) { self.factory = factory }
+    /// Subscription events executed once for every subscriber of a viewer-independent document.
+    let sharedExecutions: Counter
+    /// Subscription events executed for one subscriber (the selection reads the viewer).
+    let viewerExecutions: Counter
+    /// Subscription results handed to a subscriber from another's shared execution.
+    let reusedResults: Counter
+
+    init(factory: any MetricsFactory) {
+        self.factory = factory
+        let executions = "messagerie_graphql_subscription_executions_total"
+        sharedExecutions = Counter(label: executions, dimensions: [("mode", "shared")], factory: factory)
+        viewerExecutions = Counter(label: executions, dimensions: [("mode", "per_viewer")], factory: factory)
+        reusedResults = Counter(label: "messagerie_graphql_subscription_shared_results_total", factory: factory)
+    }
 
     func record(_ operation: OperationDefinition, errors: Int, since start: ContinuousClock.Instant) {
         let name = label(for: operation.name?.value)

@@ -2,14 +2,36 @@ import Foundation
 import GraphQL
 import Schema
 
+/// The encoded results (`{"data":…}`) of one subscription, one per source event, executed as
+/// the socket pulls them: nothing is computed ahead of a slow reader.
+struct SubscriptionPayloads: AsyncSequence, Sendable {
+    let source: AsyncThrowingStream<any Sendable, Error>
+    let render: @Sendable (any Sendable) async -> String
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var source: AsyncThrowingStream<any Sendable, Error>.AsyncIterator
+        let render: @Sendable (any Sendable) async -> String
+
+        mutating func next() async throws -> String? {
+            guard let event = try await source.next() else { return nil }
+            return await render(event)
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(source: source.makeAsyncIterator(), render: render) }
+}
+
 extension GraphQLEngine {
-    /// Runs a subscription operation: the same cost limit as `execute`, then a stream with one
-    /// result per event (pass each through `shapeEvent`). `query` is the text `prepared` came from (already parsed and
-    /// validated, so validation is not repeated).
+    /// Runs a subscription operation: the same cost limit as `execute`, then the subscribe
+    /// resolver (authorization, arguments), then a sequence with one encoded result per event.
+    /// `query` is the text `prepared` came from (already parsed and validated).
+    ///
+    /// Subscribers with the same document and variables whose selection does not depend on the
+    /// viewer share one execution and one encoding per event; the others execute per viewer.
     func subscribe(
         _ query: String, prepared: PreparedDocument, operation: OperationDefinition, variables: [String: Map],
         context: OperationContext
-    ) async throws(RequestFailure) -> AsyncThrowingStream<GraphQLResult, Error> {
+    ) async throws(RequestFailure) -> SubscriptionPayloads {
         let cost = DocumentRules.cost(of: operation, fragments: prepared.fragments, variables: variables)
         if cost > limits.maxCost {
             throw .invalid([GraphQLError(
@@ -26,14 +48,55 @@ extension GraphQLEngine {
         } catch {
             throw .invalid([shape(GraphQLError(error))])
         }
-        switch outcome {
-        case .failure(let errors):
+        if case .failure(let errors) = outcome {
             // Refusals of the subscribe resolver (no viewer, unknown conversation) are field
             // errors of the domain; keep their codes.
             throw .invalid(errors.errors.map(shape))
-        case .success(let stream):
-            return stream
         }
+        guard let source = context.takeSubscriptionSource() else {
+            throw .invalid([shape(GraphQLError(message: "Subscription gave no event source", extensions: ["code": "INTERNAL"]))])
+        }
+        let shareKey = ViewerIndependence.holds(for: operation, fragments: prepared.fragments, schema: schema.schema)
+            ? Self.shareKey(query, operation: operation.name?.value, variables: variables) : nil
+        let render: @Sendable (any Sendable) async -> String = { [self] event in
+            guard let shareKey, let identity = ViewerIndependence.identity(of: event) else {
+                metrics.viewerExecutions.increment()
+                return await self.run(event, prepared, operation, variables, context).payload
+            }
+            let (payload, reused) = await shared.payload(for: shareKey + "\u{1}" + identity) {
+                self.metrics.sharedExecutions.increment()
+                // A context of its own: fresh loaders, nothing left over from one subscriber.
+                let own = OperationContext(services: context.services, viewer: context.viewer, clientIP: nil, userAgent: nil)
+                return await self.run(event, prepared, operation, variables, own)
+            }
+            if reused { self.metrics.reusedResults.increment() }
+            return payload
+        }
+        return SubscriptionPayloads(source: source, render: render)
+    }
+
+    /// One event through the selection, shaped and encoded.
+    private func run(
+        _ event: any Sendable, _ prepared: PreparedDocument, _ operation: OperationDefinition, _ variables: [String: Map],
+        _ context: OperationContext
+    ) async -> SharedExecutions.Outcome {
+        let result: GraphQLResult
+        do {
+            result = try await GraphQL.execute(
+                schema: schema.schema, documentAST: prepared.document, rootValue: event, context: context,
+                variableValues: variables, operationName: operation.name?.value)
+        } catch {
+            result = GraphQLResult(errors: [GraphQLError(error)])
+        }
+        return SharedExecutions.Outcome(payload: WSJSON.encode(shapeEvent(result)), failed: !result.errors.isEmpty)
+    }
+
+    /// Document and variables; variables with sorted keys so that equal values give equal keys.
+    static func shareKey(_ query: String, operation: String?, variables: [String: Map]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let encoded = (try? encoder.encode(variables)).map { String(decoding: $0, as: UTF8.self) } ?? "?"
+        return query + "\u{0}" + (operation ?? "") + "\u{0}" + encoded
     }
 
     /// Public form of one subscription event, as `execute` gives for queries.

@@ -390,7 +390,7 @@ final class GraphQLWSConnection: Sendable {
             let result = try await engine.execute(prepared, operation: operation, variables: variables, context: context)
             guard !Task.isCancelled else { return }
             if case .some = result.data {
-                if send(.next(id: id, result)) { completed(id) }
+                if send(.next(id: id, payload: WSJSON.encode(result))) { completed(id) }
             } else {
                 fail(id, result.errors)
             }
@@ -407,10 +407,10 @@ final class GraphQLWSConnection: Sendable {
     }
 
     /// Forwards a subscription's results; false when it ended otherwise than by completing.
-    private func pump(_ id: String, _ stream: AsyncThrowingStream<GraphQLResult, Error>) async -> Bool {
+    private func pump(_ id: String, _ stream: SubscriptionPayloads) async -> Bool {
         do {
-            for try await result in stream {
-                guard !Task.isCancelled, send(.next(id: id, engine.shapeEvent(result))) else { return false }
+            for try await payload in stream {
+                guard !Task.isCancelled, send(.next(id: id, payload: payload)) else { return false }
             }
             return true
         } catch is CancellationError {

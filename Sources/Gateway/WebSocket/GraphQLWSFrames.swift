@@ -48,7 +48,8 @@ enum WSServerFrame: Sendable {
     case pong(payload: Map?)
     /// Legacy keep-alive (`ka`).
     case keepAlive
-    case next(id: String, GraphQLResult)
+    /// `payload` is the encoded result: one encoding may serve many subscribers.
+    case next(id: String, payload: String)
     case error(id: String, [GraphQLError])
     case complete(id: String)
 }

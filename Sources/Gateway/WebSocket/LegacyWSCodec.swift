@@ -31,7 +31,7 @@ struct LegacyWSCodec: GraphQLWSCodec {
             WSJSON.message(type: "connection_error", payload: "{\"message\":" + WSJSON.quoted(message) + "}")
         case .keepAlive: WSJSON.message(type: "ka")
         case .ping, .pong: nil
-        case .next(let id, let result): WSJSON.message(type: "data", id: id, payload: WSJSON.encode(result))
+        case .next(let id, let payload): WSJSON.message(type: "data", id: id, payload: payload)
         case .error(let id, let errors):
             // One error object; the first says why, the rest would be repeats of the same refusal.
             WSJSON.message(type: "error", id: id, payload: Self.firstError(errors))

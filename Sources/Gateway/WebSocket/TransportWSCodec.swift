@@ -31,7 +31,7 @@ struct TransportWSCodec: GraphQLWSCodec {
         case .connectionError, .keepAlive: nil
         case .ping: WSJSON.message(type: "ping")
         case .pong(let payload): WSJSON.message(type: "pong", payload: payload.map(WSJSON.encode))
-        case .next(let id, let result): WSJSON.message(type: "next", id: id, payload: WSJSON.encode(result))
+        case .next(let id, let payload): WSJSON.message(type: "next", id: id, payload: payload)
         case .error(let id, let errors): WSJSON.message(type: "error", id: id, payload: WSJSON.encode(errors))
         case .complete(let id): WSJSON.message(type: "complete", id: id)
         }

@@ -1,0 +1,61 @@
+import Foundation
+import Resolvers
+
+/// The events of one subscription, pulled one at a time by whoever executes them.
+///
+/// GraphQLSwift would execute the selection once per event for each subscriber; the gateway
+/// shares one execution between subscribers whose results cannot differ, so it needs the events
+/// themselves. Pulling (rather than a task pushing into a stream) keeps the only buffer in the
+/// bounded live-feed subscription: a subscriber that falls behind overflows it and is told so.
+final class EventPull<Element: Sendable>: @unchecked Sendable {
+    /// Loads the next page of what the subscriber missed; nil once caught up.
+    typealias CatchUp = @Sendable () async throws -> [Element]?
+
+    // Only the single consumer of `events` touches these, one `next()` at a time.
+    private var live: AsyncStream<LiveEvent>.Iterator
+    private var pending: ArraySlice<Element> = []
+    private var catchUp: CatchUp?
+    private let context: OperationContext
+    private let transform: @Sendable (LiveEvent) async throws -> [Element]
+
+    init(
+        live: AsyncStream<LiveEvent>, context: OperationContext, catchUp: CatchUp?,
+        transform: @escaping @Sendable (LiveEvent) async throws -> [Element]
+    ) {
+        self.live = live.makeAsyncIterator()
+        self.context = context
+        self.catchUp = catchUp
+        self.transform = transform
+    }
+
+    var events: AsyncThrowingStream<any Sendable, Error> {
+        AsyncThrowingStream(unfolding: { try await self.next() })
+    }
+
+    /// Caught-up events first, then live ones; the live feed ending without a cancellation
+    /// means this subscriber overflowed its buffer.
+    private func next() async throws -> (any Sendable)? {
+        while true {
+            if let element = pending.popFirst() {
+                context.freshLoaders()
+                return element
+            }
+            if let load = catchUp {
+                if let page = try await load() { pending = page[...] } else { catchUp = nil }
+                continue
+            }
+            guard let event = await live.next() else {
+                if Task.isCancelled { return nil }
+                throw SlowConsumer()
+            }
+            pending = try await transform(event)[...]
+        }
+    }
+}
+
+/// The position reached by a catch-up walking a conversation's pages.
+actor PageCursor {
+    private(set) var value: String?
+    init(_ value: String?) { self.value = value }
+    func move(to next: String?) { value = next }
+}
