@@ -44,6 +44,26 @@ final class GracefulShutdownTests: XCTestCase {
         XCTAssertEqual(process.terminationStatus, 0, stderr)
     }
 
+    /// An Engine.IO session (what every Socket.IO client holds) stays served through the drain
+    /// delay, then is closed so that its client reconnects elsewhere.
+    func testSocketIOSessionIsClosedAfterTheDrain() async throws {
+        let (process, port, errors) = try await Self.startServer(drainMilliseconds: 1500)
+        defer { if process.isRunning { process.terminate() } }
+        let result = try await runPython(
+            script: "Tests/interop/socketio_going_away.py",
+            args: ["http://127.0.0.1:\(port)", String(process.processIdentifier)], timeout: .seconds(60))
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let line = try XCTUnwrap(result.stdout.split(separator: "\n").last, result.stderr)
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        XCTAssertEqual(report["open"] as? Bool, true, "\(report)")
+        XCTAssertEqual(report["readyDuringDrain"] as? Int, 503, "\(report)")
+        XCTAssertNotNil(report["closed"] as? String, "\(report)")
+        XCTAssertGreaterThan(report["secondsAfterUnready"] as? Double ?? 0, 0.5, "the session lived through the drain: \(report)")
+        try await eventually("the process exits", seconds: 30) { !process.isRunning }
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(process.terminationStatus, 0, stderr)
+    }
+
     /// `messagerie serve` on a fresh database, ready to answer.
     static func startServer(drainMilliseconds: Int) async throws -> (Process, Int, Pipe) {
         let endpoint = try await TestDatabase.shared.freshDatabase()

@@ -21,8 +21,14 @@ public final class EngineIOServer: Service, Sendable {
 
     public func run() async throws {
         try? await gracefulShutdown()
+        await closeAll(reason: "server shutting down")
+    }
+
+    /// Ends every session as the reference server does on close: polling clients get a close
+    /// packet, WebSocket clients a closed socket; either way they reconnect.
+    public func closeAll(reason: String) async {
         let all = sessions.withLockedValue { Array($0.values) }
-        for session in all { await session.close(reason: "server shutting down") }
+        for session in all { await session.close(reason: reason) }
     }
 
     // MARK: Requests

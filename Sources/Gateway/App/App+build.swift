@@ -60,7 +60,7 @@ func buildApplication(
     // Upgrade requests are matched here: GraphQL over WebSocket and the Socket.IO WebSocket transport.
     let webSocketRouter = Router(context: AppWebSocketContext.self)
     GraphQLWebSocketRoute(engine: engine, services: domain, tokens: tokens, limits: settings.webSocket, lifecycle: lifecycle).addRoutes(to: webSocketRouter)
-    services.append(SocketIOWiring.add(router: router, webSocketRouter: webSocketRouter, services: domain, tokens: tokens, settings: settings))
+    services.append(SocketIOWiring.add(router: router, webSocketRouter: webSocketRouter, services: domain, tokens: tokens, settings: settings, lifecycle: lifecycle))
 
     var app = Application(
         router: router,

@@ -12,6 +12,7 @@ final class GatewayLifecycle: Sendable {
         var draining = false
         var stopping = false
         var hooks: [UUID: @Sendable () -> Void] = [:]
+        var groups: [(close: @Sendable () async -> Void, open: @Sendable () -> Int)] = []
     }
 
     private let state = NIOLockedValueBox(State())
@@ -33,20 +34,30 @@ final class GatewayLifecycle: Sendable {
         }
     }
 
+    /// Registers a door that keeps its own connections (the Engine.IO sessions): `close` ends
+    /// them all when the gateway stops, `open` counts those still open.
+    func whenStopping(all close: @escaping @Sendable () async -> Void, open: @escaping @Sendable () -> Int) {
+        state.withLockedValue { $0.groups.append((close, open)) }
+    }
+
     /// The connection ended by itself.
     func forget(_ id: UUID?) {
         guard let id else { return }
         _ = state.withLockedValue { $0.hooks.removeValue(forKey: id) }
     }
 
-    var openConnections: Int { state.withLockedValue { $0.hooks.count } }
+    var openConnections: Int {
+        let (count, groups) = state.withLockedValue { ($0.hooks.count, $0.groups) }
+        return groups.reduce(count) { $0 + $1.open() }
+    }
 
-    func stopConnections() {
-        let hooks = state.withLockedValue { state in
+    func stopConnections() async {
+        let (hooks, groups) = state.withLockedValue { state in
             state.stopping = true
-            return Array(state.hooks.values)
+            return (Array(state.hooks.values), state.groups)
         }
         for hook in hooks { hook() }
+        for group in groups { await group.close() }
     }
 }
 
@@ -65,7 +76,7 @@ struct DrainGate: Service {
         lifecycle.startDraining()
         logger.notice("draining: /readyz now answers 503", metadata: ["seconds": "\(delay.components.seconds)"])
         try? await Task.sleep(for: delay)
-        lifecycle.stopConnections()
+        await lifecycle.stopConnections()
         let deadline = ContinuousClock.now + closeGrace
         while lifecycle.openConnections > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))

@@ -11,7 +11,7 @@ enum SocketIOWiring {
 
     static func add(
         router: Router<AppRequestContext>, webSocketRouter: Router<AppWebSocketContext>, services: DomainServices,
-        tokens: AccessTokens, settings: Settings
+        tokens: AccessTokens, settings: Settings, lifecycle: GatewayLifecycle
     ) -> any Service {
         var configuration = settings.socketIO.configuration
         configuration.engine.allowedOrigins = settings.compat.corsAllowedOrigins.isEmpty ? nil : settings.compat.corsAllowedOrigins
@@ -27,6 +27,10 @@ enum SocketIOWiring {
         ])
         server.engine.addPollingRoutes(to: router, path: path)
         server.engine.addWebSocketRoute(to: webSocketRouter, path: path)
-        return server.engine
+        // Sessions end with the GraphQL sockets, once the drain delay is over: the clients
+        // reconnect, through the load balancer, to a gateway that is staying.
+        let engine = server.engine
+        lifecycle.whenStopping(all: { await engine.closeAll(reason: "server shutting down") }, open: { engine.sessionCount })
+        return engine
     }
 }
