@@ -66,6 +66,7 @@ let package = Package(
             dependencies: [
                 "Schema", "Compat", "Resolvers", "Outbound",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSCompression", package: "hummingbird-websocket"),
                 .product(name: "JWTKit", package: "jwt-kit"),

@@ -11,7 +11,11 @@ public enum MessagerieSchema {
                 guard let id = value as? UUID else { throw DomainError.internal("ID scalar given \(type(of: value))") }
                 return .string(id.uuidString.lowercased())
             }).description("Opaque identifier."),
-            Scalar(Date.self, as: "DateTime").description("RFC 3339 timestamp in UTC."),
+            // Formatted directly: the default route encodes every date through the Coders.
+            Scalar(Date.self, as: "DateTime", serialize: { value, _ in
+                guard let date = value as? Date else { throw DomainError.internal("DateTime scalar given \(type(of: value))") }
+                return .string(format(date))
+            }).description("RFC 3339 timestamp in UTC."),
             UserType.type,
             AuthTypes.otpChallenge,
             AuthTypes.authPayload,
@@ -171,14 +175,18 @@ public enum MessagerieSchema {
         printSchema(schema: try build().schema) + "\n"
     }
 
+    static let dateStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
+    /// The format truncates to milliseconds, and a date parsed from "….887Z" is the nearest
+    /// double, often just below .887: half a microsecond keeps it from printing as .886.
+    static func format(_ date: Date) -> String { dateStyle.format(date.addingTimeInterval(0.0000005)) }
+
     static let coders: Coders = {
         let coders = Coders()
-        let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        let style = dateStyle
         coders.encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
-            // The format truncates to milliseconds, and a date parsed from "….887Z" is the nearest
-            // double, often just below .887: half a microsecond keeps it from printing as .886.
-            try container.encode(style.format(date.addingTimeInterval(0.0000005)))
+            try container.encode(format(date))
         }
         coders.decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)

@@ -65,7 +65,7 @@ final class GracefulShutdownTests: XCTestCase {
     }
 
     /// `messagerie serve` on a fresh database, ready to answer.
-    static func startServer(drainMilliseconds: Int) async throws -> (Process, Int, Pipe) {
+    static func startServer(drainMilliseconds: Int, extra: [String: String] = [:]) async throws -> (Process, Int, Pipe) {
         let endpoint = try await TestDatabase.shared.freshDatabase()
         let port = try Self.freePort()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("messagerie-serve-\(UUID().uuidString)")
@@ -86,7 +86,7 @@ final class GracefulShutdownTests: XCTestCase {
             "PORT": String(port),
             "DRAIN_MS": String(drainMilliseconds),
             "LOG_LEVEL": "error",
-        ]
+        ].merging(extra) { _, new in new }
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice

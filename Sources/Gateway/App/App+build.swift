@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Crypto
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWSCompression
 import HummingbirdWebSocket
 import Logging
@@ -67,7 +68,9 @@ func buildApplication(
         server: .http1WebSocketUpgrade(
             webSocketRouter: webSocketRouter,
             configuration: .init(ws: .init(maxFrameSize: settings.maxRequestBytes, extensions: [.perMessageDeflate()]))),
-        configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "messagerie"),
+        configuration: .init(
+            address: .hostname(settings.host, port: settings.port), serverName: "messagerie",
+            availableConnectionsDelegate: MaximumAvailableConnections(settings.maxConnections)),
         services: services,
         logger: logger)
     if settings.migrateOnStart {

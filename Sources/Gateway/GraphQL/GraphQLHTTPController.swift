@@ -140,10 +140,9 @@ struct GraphQLHTTPController: Sendable {
     }
 
     static func response(_ result: GraphQLResult, status: HTTPResponse.Status, media: GraphQLMedia) -> Response {
-        let data = (try? GraphQLJSONEncoder().encode(result)) ?? Data(#"{"errors":[{"message":"Internal server error"}]}"#.utf8)
-        return Response(
+        Response(
             status: status, headers: [.contentType: media.rawValue + "; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(data: data)))
+            body: .init(byteBuffer: ByteBuffer(string: ResultJSON.encode(result))))
     }
 
     static func failure(

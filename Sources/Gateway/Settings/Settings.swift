@@ -45,6 +45,10 @@ struct Settings: Sendable {
     var metricsToken: String?
     /// How long `/readyz` reports draining before the server stops on SIGTERM.
     var drainDelay: Duration = .seconds(5)
+    /// Connections the server accepts at once. A process out of file descriptors is not merely
+    /// refusing sockets: libdispatch's worker monitor traps when it cannot open /proc, so the
+    /// default keeps a reserve below the open-files limit for the database, uploads and logs.
+    var maxConnections = Settings.connectionsWithinFileLimit()
     var auth = AuthPolicy()
     /// `MESSAGE_KEYS` as given; parsed (and checked) at load so a bad value stops start-up.
     var messageKeys: String?
@@ -117,6 +121,7 @@ struct Settings: Sendable {
         maxRequestBytes = try reader.int("MAX_REQUEST_BYTES", in: 1024...(64 << 20)) ?? maxRequestBytes
         metricsToken = reader.string("METRICS_TOKEN")
         if let ms = try reader.int("DRAIN_MS", in: 0...300_000) { drainDelay = .milliseconds(ms) }
+        maxConnections = try reader.int("MAX_CONNECTIONS", in: 1...10_000_000) ?? maxConnections
         auth.codeLifetimeSeconds = try reader.int("OTP_TTL_SECONDS", in: 30...3600) ?? auth.codeLifetimeSeconds
         auth.maxWrongAttempts = try reader.int("OTP_MAX_ATTEMPTS", in: 1...20) ?? auth.maxWrongAttempts
         auth.resendCooldownSeconds = try reader.int("OTP_RESEND_COOLDOWN_SECONDS", in: 0...3600) ?? auth.resendCooldownSeconds
@@ -219,5 +224,16 @@ enum DatabaseURL {
         return DatabaseEndpoint(
             host: host, port: components.port ?? 5432, username: user.removingPercentEncoding ?? user,
             password: components.password?.removingPercentEncoding, database: name.isEmpty ? user : name)
+    }
+}
+
+extension Settings {
+    static let reservedFileDescriptors = 256
+
+    /// The open-files limit less a reserve (at least 16 connections on a tiny limit).
+    static func connectionsWithinFileLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < 1 << 40 else { return 1_000_000 }
+        return max(16, Int(clamping: limit.rlim_cur) - reservedFileDescriptors)
     }
 }

@@ -165,12 +165,13 @@ enum WSJSON {
     }
 
     static func quoted(_ string: String) -> String {
-        (try? String(decoding: JSONEncoder().encode(string), as: UTF8.self)) ?? "\"\""
+        var out = ""
+        ResultJSON.quote(string, to: &out)
+        return out
     }
 
     static func encode(_ result: GraphQLResult) -> String {
-        (try? String(decoding: GraphQLJSONEncoder().encode(result), as: UTF8.self))
-            ?? #"{"errors":[{"message":"Internal server error"}]}"#
+        ResultJSON.encode(result)
     }
 
     static func encode(_ errors: [GraphQLError]) -> String {

@@ -1,0 +1,53 @@
+import Foundation
+import GraphQL
+import XCTest
+
+@testable import Gateway
+
+/// The direct JSON writer says the same as the Codable encoder it replaces.
+final class ResultJSONTests: XCTestCase {
+    static let sample: Map = [
+        "messages": [
+            ["id": "a1", "text": "quote \" backslash \\ slash / tab \t newline \n bell \u{07} nul \u{0}", "count": 3, "ratio": 1.5, "ok": true],
+            ["id": "a2", "text": "émoji 👍🏽 日本語 \u{2028}", "count": -7, "ratio": 0.1, "ok": false, "none": .null],
+            ["nested": [[], [:], ["deep": [1, 2, 3]]]],
+        ],
+        "empty": "",
+    ]
+
+    func testTheSameJSONAsTheCodableEncoder() throws {
+        for result in [
+            GraphQLResult(data: Self.sample),
+            GraphQLResult(data: .null, errors: [GraphQLError(message: "boom \"x\"", extensions: ["code": "INTERNAL"])]),
+            GraphQLResult(errors: [GraphQLError(message: "no data")]),
+            GraphQLResult(data: ["me": .null]),
+        ] {
+            let direct = ResultJSON.encode(result)
+            let codable = String(decoding: try GraphQLJSONEncoder().encode(result), as: UTF8.self)
+            XCTAssertEqual(try Self.canonical(direct), try Self.canonical(codable), direct)
+        }
+    }
+
+    func testDataNullIsKeptAndAbsentDataIsLeftOut() throws {
+        let withNull = try Self.object(ResultJSON.encode(GraphQLResult(data: .null, errors: [GraphQLError(message: "x")])))
+        XCTAssertTrue(withNull.keys.contains("data"), "a field error at the root leaves data: null")
+        XCTAssertTrue(withNull["data"] is NSNull)
+        let without = try Self.object(ResultJSON.encode(GraphQLResult(errors: [GraphQLError(message: "x")])))
+        XCTAssertFalse(without.keys.contains("data"), "a request error has no data")
+    }
+
+    func testControlCharactersAreEscaped() {
+        var out = ""
+        ResultJSON.quote("a\u{1}b\u{1f}\"", to: &out)
+        XCTAssertEqual(out, #""a\u0001b\u001f\"""#)
+    }
+
+    static func object(_ text: String) throws -> [String: Any] {
+        try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    }
+
+    static func canonical(_ text: String) throws -> String {
+        let value = try JSONSerialization.jsonObject(with: Data(text.utf8))
+        return String(decoding: try JSONSerialization.data(withJSONObject: value, options: .sortedKeys), as: UTF8.self)
+    }
+}
