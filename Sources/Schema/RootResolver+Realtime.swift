@@ -29,7 +29,7 @@ extension RootResolver {
     /// Checks the filter, then leaves this subscriber's view of the live feed in the context for
     /// the gateway to execute (see `EventPull`); GraphQLSwift itself gets an empty stream.
     private func stream<Element: Sendable>(
-        _ context: OperationContext, conversationId: UUID?,
+        _ context: OperationContext, conversationId: UUID?, kinds: Set<LiveEvent.Kind>,
         catchUp: EventPull<Element>.CatchUp? = nil,
         _ transform: @escaping @Sendable (LiveEvent, Viewer) async throws -> [Element]
     ) async throws -> AsyncThrowingStream<Element, Error> {
@@ -38,7 +38,7 @@ extension RootResolver {
             _ = try await context.services.conversations.requireConversation(id: conversationId, viewer: viewer)
         }
         // Subscribe before catching up, so nothing falls between the two.
-        let live = context.services.live.subscribe(for: viewer.userId)
+        let live = context.services.live.subscribe(for: viewer.userId, kinds: kinds)
         context.offer(EventPull(live: live, context: context, catchUp: catchUp) { try await transform($0, viewer) }.events)
         return AsyncThrowingStream { $0.finish() }
     }
@@ -64,7 +64,7 @@ extension RootResolver {
                 return fresh
             }
         }
-        return try await stream(context, conversationId: filter, catchUp: catchUp) { event, viewer in
+        return try await stream(context, conversationId: filter, kinds: [.message], catchUp: catchUp) { event, viewer in
             guard case .message(let message, let audience) = event, audience.contains(viewer.userId),
                   filter == nil || message.conversationId == filter
             else { return [] }
@@ -87,7 +87,7 @@ extension RootResolver {
 
     func messageStatusChanged(context: OperationContext, arguments: ConversationFilterArguments) async throws -> AsyncThrowingStream<MessageStatusEvent, Error> {
         let filter = arguments.conversationId
-        return try await stream(context, conversationId: filter) { event, viewer in
+        return try await stream(context, conversationId: filter, kinds: [.status]) { event, viewer in
             guard case .status(let message, let userId, let status, let at, let audience) = event, audience.contains(viewer.userId),
                   filter == nil || message.conversationId == filter
             else { return [] }
@@ -97,7 +97,7 @@ extension RootResolver {
 
     func typing(context: OperationContext, arguments: ConversationFilterArguments) async throws -> AsyncThrowingStream<TypingEvent, Error> {
         let filter = arguments.conversationId
-        return try await stream(context, conversationId: filter) { event, viewer in
+        return try await stream(context, conversationId: filter, kinds: [.typing]) { event, viewer in
             guard case .typing(let conversationId, let userId, let isTyping, let at, let audience) = event,
                   audience.contains(viewer.userId), userId != viewer.userId, filter == nil || conversationId == filter
             else { return [] }
@@ -107,7 +107,7 @@ extension RootResolver {
 
     func reactions(context: OperationContext, arguments: ConversationFilterArguments) async throws -> AsyncThrowingStream<ReactionEvent, Error> {
         let filter = arguments.conversationId
-        return try await stream(context, conversationId: filter) { event, viewer in
+        return try await stream(context, conversationId: filter, kinds: [.reaction]) { event, viewer in
             guard case .reaction(let message, let userId, let emoji, let added, let at, let audience) = event,
                   audience.contains(viewer.userId), filter == nil || message.conversationId == filter
             else { return [] }
@@ -120,7 +120,7 @@ extension RootResolver {
         let viewer = try context.requireViewer()
         let services = context.services
         let contacts = Contacts(ids: try await services.conversations.contacts(of: viewer.userId), only: arguments.userIds.map(Set.init))
-        return try await stream(context, conversationId: nil) { event, viewer in
+        return try await stream(context, conversationId: nil, kinds: [.presence, .membership]) { event, viewer in
             switch event {
             case .presence(let userId, let status, let lastSeenAt):
                 guard await contacts.contains(userId) else { return [] }

@@ -10,3 +10,22 @@ public enum LiveEvent: Sendable {
     case presence(userId: UUID, status: PresenceStatus, lastSeenAt: Date?)
     case membership(conversationId: UUID, userIds: [UUID])
 }
+
+extension LiveEvent {
+    /// What a subscriber may ask for: a GraphQL subscription wants one kind, so that a storm of
+    /// another kind (presence as thousands of clients disconnect) cannot fill its buffer.
+    public enum Kind: Sendable, Hashable, CaseIterable {
+        case message, status, reaction, typing, presence, membership
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .message: .message
+        case .status: .status
+        case .reaction: .reaction
+        case .typing: .typing
+        case .presence: .presence
+        case .membership: .membership
+        }
+    }
+}

@@ -30,27 +30,37 @@ public final class LiveFeed: Service, Sendable {
     /// With `userId`, the stream carries only the events whose audience includes that person
     /// (and those without an audience: presence, membership), which is all its consumer would
     /// keep anyway; a message then costs work for its audience's subscribers only, not for every
-    /// subscriber of the process (measured in Benchmarks/: pairs and idle scenarios).
-    public func subscribe(for userId: UUID? = nil) -> AsyncStream<LiveEvent> {
+    /// subscriber of the process (measured in Benchmarks/: pairs and idle scenarios). `kinds`
+    /// narrows it further: a message subscriber never sees the presence of thousands of
+    /// disconnecting clients (which once overflowed every fresh subscriber in the benchmark).
+    public func subscribe(for userId: UUID? = nil, kinds: Set<LiveEvent.Kind> = Set(LiveEvent.Kind.allCases)) -> AsyncStream<LiveEvent> {
         let id = UUID()
         let (stream, continuation) = AsyncStream<LiveEvent>.makeStream(bufferingPolicy: .bufferingOldest(bufferSize))
         continuation.onTermination = { [weak self] _ in self?.subscribers.withLockedValue { $0.remove(id) } }
-        subscribers.withLockedValue { $0.add(id, user: userId, continuation) }
+        subscribers.withLockedValue { $0.add(id, user: userId, kinds: kinds, continuation) }
         return stream
     }
 
     public var subscriberCount: Int { subscribers.withLockedValue { $0.continuations.count } }
 
-    /// Subscribers by id, and by the person they follow.
+    /// Subscribers by id, by the person they follow, and by the kinds of event they take.
     struct Registry {
         var continuations: [UUID: AsyncStream<LiveEvent>.Continuation] = [:]
         var byUser: [UUID: Set<UUID>] = [:]
         var users: [UUID: UUID] = [:]
+        var kinds: [UUID: Set<LiveEvent.Kind>] = [:]
+        /// Subscribers of events without an audience, by kind.
+        var byKind: [LiveEvent.Kind: Set<UUID>] = [:]
         /// Subscribers that asked for every event.
         var everything: Set<UUID> = []
 
-        mutating func add(_ id: UUID, user: UUID?, _ continuation: AsyncStream<LiveEvent>.Continuation) {
+        mutating func add(
+            _ id: UUID, user: UUID?, kinds wanted: Set<LiveEvent.Kind> = Set(LiveEvent.Kind.allCases),
+            _ continuation: AsyncStream<LiveEvent>.Continuation
+        ) {
             continuations[id] = continuation
+            kinds[id] = wanted
+            for kind in wanted { byKind[kind, default: []].insert(id) }
             if let user {
                 users[id] = user
                 byUser[user, default: []].insert(id)
@@ -62,23 +72,32 @@ public final class LiveFeed: Service, Sendable {
         mutating func remove(_ id: UUID) {
             continuations.removeValue(forKey: id)
             everything.remove(id)
+            for kind in kinds.removeValue(forKey: id) ?? [] {
+                byKind[kind]?.remove(id)
+                if byKind[kind]?.isEmpty == true { byKind.removeValue(forKey: kind) }
+            }
             if let user = users.removeValue(forKey: id) {
                 byUser[user]?.remove(id)
                 if byUser[user]?.isEmpty == true { byUser.removeValue(forKey: user) }
             }
         }
 
-        /// Who gets `event`: its audience's subscribers plus those who take everything.
+        /// Who gets `event`: those who take its kind, among its audience's subscribers plus those
+        /// who take everything.
         func recipients(of event: LiveEvent, into plan: inout [UUID: [LiveEvent]]) {
+            let kind = event.kind
             guard let audience = event.audience else {
-                for id in continuations.keys { plan[id, default: []].append(event) }
+                for id in byKind[kind] ?? [] { plan[id, default: []].append(event) }
                 return
             }
-            for id in everything { plan[id, default: []].append(event) }
+            func take(_ id: UUID) {
+                if kinds[id]?.contains(kind) == true { plan[id, default: []].append(event) }
+            }
+            for id in everything { take(id) }
             if audience.count <= byUser.count {
-                for user in audience { for id in byUser[user] ?? [] { plan[id, default: []].append(event) } }
+                for user in audience { for id in byUser[user] ?? [] { take(id) } }
             } else {
-                for (user, ids) in byUser where audience.contains(user) { for id in ids { plan[id, default: []].append(event) } }
+                for (user, ids) in byUser where audience.contains(user) { for id in ids { take(id) } }
             }
         }
     }

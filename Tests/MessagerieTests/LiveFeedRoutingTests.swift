@@ -1,0 +1,64 @@
+import Foundation
+import XCTest
+
+@testable import Resolvers
+
+/// Which live subscribers an event is handed to: its audience's, and only those who take its kind.
+final class LiveFeedRoutingTests: XCTestCase {
+    let ada = UUID(), bola = UUID(), chidi = UUID()
+
+    func testEventsWithoutAnAudienceReachOnlyTheSubscribersOfTheirKind() {
+        var registry = LiveFeed.Registry()
+        let messages = UUID(), presence = UUID(), socket = UUID()
+        registry.add(messages, user: ada, kinds: [.message], Self.continuation())
+        registry.add(presence, user: ada, kinds: [.presence, .membership], Self.continuation())
+        registry.add(socket, user: bola, Self.continuation())
+
+        var plan: [UUID: [LiveEvent]] = [:]
+        for n in 0..<1000 {
+            registry.recipients(of: .presence(userId: UUID(), status: n.isMultiple(of: 2) ? .online : .offline, lastSeenAt: nil), into: &plan)
+        }
+        registry.recipients(of: .membership(conversationId: UUID(), userIds: [chidi]), into: &plan)
+        XCTAssertNil(plan[messages], "a storm of presence never fills a message subscriber's buffer")
+        XCTAssertEqual(plan[presence]?.count, 1001)
+        XCTAssertEqual(plan[socket]?.count, 1001, "a subscriber of every kind still gets them")
+    }
+
+    func testAudienceEventsReachTheirAudiencesSubscribersOfThatKind() {
+        var registry = LiveFeed.Registry()
+        let adaMessages = UUID(), adaTyping = UUID(), chidiMessages = UUID(), all = UUID()
+        registry.add(adaMessages, user: ada, kinds: [.message], Self.continuation())
+        registry.add(adaTyping, user: ada, kinds: [.typing], Self.continuation())
+        registry.add(chidiMessages, user: chidi, kinds: [.message], Self.continuation())
+        registry.add(all, user: nil, Self.continuation())
+
+        var plan: [UUID: [LiveEvent]] = [:]
+        let conversation = UUID()
+        registry.recipients(of: .message(Self.message(in: conversation), audience: [ada, bola]), into: &plan)
+        registry.recipients(of: .typing(conversationId: conversation, userId: bola, isTyping: true, at: Date(), audience: [ada, bola]), into: &plan)
+        XCTAssertEqual(plan[adaMessages]?.map(\.kind), [.message])
+        XCTAssertEqual(plan[adaTyping]?.map(\.kind), [.typing])
+        XCTAssertNil(plan[chidiMessages], "not in the audience")
+        XCTAssertEqual(plan[all]?.map(\.kind), [.message, .typing])
+    }
+
+    func testARemovedSubscriberIsForgottenEverywhere() {
+        var registry = LiveFeed.Registry()
+        let id = UUID()
+        registry.add(id, user: ada, kinds: [.presence], Self.continuation())
+        registry.remove(id)
+        var plan: [UUID: [LiveEvent]] = [:]
+        registry.recipients(of: .presence(userId: bola, status: .online, lastSeenAt: nil), into: &plan)
+        XCTAssertTrue(plan.isEmpty)
+        XCTAssertTrue(registry.byKind.isEmpty && registry.byUser.isEmpty && registry.kinds.isEmpty)
+    }
+
+    static func continuation() -> AsyncStream<LiveEvent>.Continuation {
+        AsyncStream<LiveEvent>.makeStream().continuation
+    }
+
+    static func message(in conversation: UUID) -> Message {
+        Message(id: UUID(), conversationId: conversation, seq: 1, senderId: nil, kind: .user, text: "hi", systemEvent: nil,
+                replyToId: nil, clientMessageId: nil, createdAt: Date(), editedAt: nil, deletedAt: nil)
+    }
+}
