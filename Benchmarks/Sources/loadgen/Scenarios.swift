@@ -23,6 +23,21 @@ struct Scenarios {
         return sessions
     }
 
+    /// Waits until the server uses under a tenth of a core over a second (at most `cap`): a step
+    /// that saturated it leaves a backlog (queued deliveries, receipts) that would otherwise be
+    /// measured as the next step's slowness.
+    private func settle(cap: Duration = .seconds(60)) async {
+        guard let pid = serverPID, var last = ProcessStats.cpuSeconds(pid: pid) else { return }
+        let deadline = ContinuousClock.now + cap
+        while ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .seconds(1))
+            guard let now = ProcessStats.cpuSeconds(pid: pid) else { return }
+            if now - last < 0.1 { return }
+            last = now
+        }
+        log("  the server was still busy after \(cap); measuring anyway")
+    }
+
     private func closeAll(_ sessions: [Session]) async {
         for session in sessions {
             session.connection.close()
@@ -49,6 +64,7 @@ struct Scenarios {
         var results: [StepResult] = []
         for rate in spec.rates {
             await stats.quiet()
+            await settle()
             stats.reset()
             let count = max(1, Int((rate * spec.seconds).rounded()))
             let inFlight = InFlight(limit: 256)
@@ -141,6 +157,7 @@ struct Scenarios {
         var results: [StepResult] = []
         for rate in spec.ratesPerUser {
             await stats.quiet()
+            await settle()
             stats.reset()
             let total = rate * Double(n)
             let count = max(1, Int((total * spec.seconds).rounded()))
@@ -215,6 +232,7 @@ struct Scenarios {
 
     func history(_ spec: BenchConfig.History) async throws -> [StepResult] {
         log("history: \(spec.messages) messages in a 5-member group on \(target.name)")
+        await settle()
         let users = try await target.users(5)
         let conversation = try await seedHistory(users, count: spec.messages)
         let body = try JSONSerialization.data(withJSONObject: ["query": Self.historyQuery, "variables": ["c": conversation]])
@@ -223,6 +241,7 @@ struct Scenarios {
         guard status == 200, String(buffer: check).components(separatedBy: "\"deliveredAt\"").count > 50, !String(buffer: check).contains("\"errors\"") else {
             throw HTTPJSON.Failed(description: "history query check failed (\(status)): \(String(buffer: check).prefix(300))")
         }
+        await settle()
         var results: [StepResult] = []
         for concurrency in spec.concurrency {
             stats.reset()

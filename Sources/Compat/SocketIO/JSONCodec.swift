@@ -50,13 +50,14 @@ public enum JSONCodec {
         }
     }
 
-    static func format(_ number: Double) -> String {
+    public static func format(_ number: Double) -> String {
         guard number.isFinite else { return "null" }
         if number == number.rounded(), abs(number) < 9_007_199_254_740_992 { return String(Int64(number)) }
         return "\(number)"
     }
 
-    private static func writeString(_ string: String, to out: inout String) {
+    /// A JSON string literal; GraphQL results are written with it too.
+    public static func writeString(_ string: String, to out: inout String) {
         out += "\""
         for scalar in string.unicodeScalars {
             switch scalar {

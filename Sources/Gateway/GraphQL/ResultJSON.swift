@@ -1,10 +1,12 @@
+import Compat
 import Foundation
 import GraphQL
 
 /// JSON text of an execution result, written straight from the `Map` tree. The Codable route
 /// (`GraphQLJSONEncoder`) boxes every value through encoding containers, which the history
 /// benchmark's profile showed as a twentieth of the server's time for a page of 50 messages.
-/// Errors are rare and keep the Codable route.
+/// Errors are rare and keep the Codable route. Strings and numbers are written as the Socket.IO
+/// codec writes them.
 enum ResultJSON {
     static func encode(_ result: GraphQLResult) -> String {
         var out = "{"
@@ -59,36 +61,9 @@ enum ResultJSON {
         case .int:
             out += String(number.int64Value)
         case .double, .unknown:
-            let value = number.doubleValue
-            out += value.isFinite ? String(value) : "null"
+            out += JSONCodec.format(number.doubleValue)
         }
     }
 
-    static func quote(_ string: String, to out: inout String) {
-        out += "\""
-        var start = string.unicodeScalars.startIndex
-        let scalars = string.unicodeScalars
-        var index = start
-        while index != scalars.endIndex {
-            let scalar = scalars[index]
-            let escape: String? = switch scalar {
-            case "\"": "\\\""
-            case "\\": "\\\\"
-            case "\n": "\\n"
-            case "\r": "\\r"
-            case "\t": "\\t"
-            case _ where scalar.value < 0x20: "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
-                + String(scalar.value, radix: 16)
-            default: nil
-            }
-            if let escape {
-                out.unicodeScalars.append(contentsOf: scalars[start..<index])
-                out += escape
-                start = scalars.index(after: index)
-            }
-            index = scalars.index(after: index)
-        }
-        out.unicodeScalars.append(contentsOf: scalars[start..<scalars.endIndex])
-        out += "\""
-    }
+    static func quote(_ string: String, to out: inout String) { JSONCodec.writeString(string, to: &out) }
 }

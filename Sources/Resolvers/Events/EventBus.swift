@@ -22,9 +22,10 @@ public final class EventHub: Sendable {
 
     public init(bufferSize: Int = 1024) { self.bufferSize = bufferSize }
 
-    public func subscribe() -> (id: UUID, events: AsyncStream<DomainEvent>) {
+    /// `bufferSize` overrides the hub's default for one subscriber that must ride out bursts.
+    public func subscribe(bufferSize: Int? = nil) -> (id: UUID, events: AsyncStream<DomainEvent>) {
         let id = UUID()
-        let (stream, continuation) = AsyncStream<DomainEvent>.makeStream(bufferingPolicy: .bufferingOldest(bufferSize))
+        let (stream, continuation) = AsyncStream<DomainEvent>.makeStream(bufferingPolicy: .bufferingOldest(bufferSize ?? self.bufferSize))
         continuation.onTermination = { [weak self] _ in self?.remove(id) }
         subscribers.withLockedValue { $0[id] = Subscriber(continuation: continuation) }
         return (id, stream)

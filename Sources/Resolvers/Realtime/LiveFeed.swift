@@ -111,10 +111,19 @@ public final class LiveFeed: Service, Sendable {
         }
     }
 
+    /// The feed's buffer at the hub: bursts (thousands of clients connecting at once) arrive
+    /// while the two cooperative threads are busy delivering; events are small.
+    static let hubBuffer = 1 << 16
+
+    private func endAllSubscribers() {
+        let all = subscribers.withLockedValue { Array($0.continuations.values) }
+        for continuation in all { continuation.finish() }
+    }
+
     /// Most events one `handle` call loads at once.
     static let maxBatch = 512
 
-    /// The hub's stream is drained at once into a local queue, and the queue is handled in
+    /// The hub's stream is drained at once into a local queue (bounded too), and the queue is handled in
     /// batches: whatever arrived while one batch was loading is loaded together (one query for
     /// the messages, one for the audiences). Handled one by one, two queries per event capped the
     /// feed near a few hundred events per second; past that it fell `bufferSize` behind, the hub
@@ -126,16 +135,24 @@ public final class LiveFeed: Service, Sendable {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 while !Task.isShuttingDownGracefully && !Task.isCancelled {
-                    let (id, events) = self.hub.subscribe()
+                    let (id, events) = self.hub.subscribe(bufferSize: Self.hubBuffer)
                     for await event in events.cancelOnGracefulShutdown() {
-                        pending.withLockedValue { $0.append(event) }
+                        let full = pending.withLockedValue { queue in
+                            guard queue.count < Self.hubBuffer else { return true }
+                            queue.append(event)
+                            return false
+                        }
+                        if full { break }
                         wake.yield()
                     }
                     self.hub.remove(id)
                     if Task.isShuttingDownGracefully || Task.isCancelled { break }
-                    // Only if this queue cannot even be appended to fast enough; live subscribers
-                    // miss what was dropped and catch up when they reconnect.
-                    self.core.logger.error("the live feed fell behind the event hub and subscribed again")
+                    // Either queue overflowed: what was dropped is in the log, not in any stream.
+                    // Live streams end (GraphQL closes with 1013, Socket.IO disconnects), so that
+                    // clients reconnect and catch up from the log rather than miss events silently.
+                    pending.withLockedValue { $0.removeAll() }
+                    self.core.logger.error("the live feed fell behind the event hub: live subscribers reconnect and catch up")
+                    self.endAllSubscribers()
                 }
                 wake.finish()
             }
