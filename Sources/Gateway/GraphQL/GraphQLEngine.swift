@@ -92,21 +92,9 @@ final class GraphQLEngine: Sendable {
     func execute(
         _ prepared: PreparedDocument, operation: OperationDefinition, variables: [String: Map], context: OperationContext
     ) async throws(RequestFailure) -> GraphQLResult {
-        let cost = DocumentRules.cost(of: operation, fragments: prepared.fragments, variables: variables)
-        if cost > limits.maxCost {
-            throw .invalid([GraphQLError(
-                message: "Query cost \(cost) exceeds the limit of \(limits.maxCost); ask for smaller pages or fewer fields",
-                nodes: [operation], extensions: ["code": "QUERY_TOO_COSTLY"])])
-        }
-        let result: GraphQLResult
+        try checkCost(prepared, operation: operation, variables: variables)
         let start = ContinuousClock.now
-        do {
-            result = try await GraphQL.execute(
-                schema: schema.schema, documentAST: prepared.document, rootValue: resolver, context: context,
-                variableValues: variables, operationName: operation.name?.value)
-        } catch {
-            result = GraphQLResult(errors: [GraphQLError(error)])
-        }
+        let result = await run(prepared, operation: operation, variables: variables, rootValue: resolver, context: context)
         metrics.record(operation, errors: result.errors.count, since: start)
         // Errors at a path come from execution: the response then has `data`, null if the error
         // reached the root. Errors without a path (variables) mean execution never started.
@@ -116,6 +104,33 @@ final class GraphQLEngine: Sendable {
         case .none: result.errors.contains { !$0.path.elements.isEmpty } ? Map.null : Optional<Map>.none
         }
         return GraphQLResult(data: data, errors: result.errors.map(shape))
+    }
+
+    /// The cost depends on variables, so it is checked per request, before execution.
+    func checkCost(
+        _ prepared: PreparedDocument, operation: OperationDefinition, variables: [String: Map]
+    ) throws(RequestFailure) {
+        let cost = DocumentRules.cost(of: operation, fragments: prepared.fragments, variables: variables)
+        if cost > limits.maxCost {
+            throw .invalid([GraphQLError(
+                message: "Query cost \(cost) exceeds the limit of \(limits.maxCost); ask for smaller pages or fewer fields",
+                nodes: [operation], extensions: ["code": "QUERY_TOO_COSTLY"])])
+        }
+    }
+
+    /// Executes the operation from `rootValue`: the resolver for queries and mutations, one
+    /// source event for a subscription.
+    func run(
+        _ prepared: PreparedDocument, operation: OperationDefinition, variables: [String: Map], rootValue: any Sendable,
+        context: OperationContext
+    ) async -> GraphQLResult {
+        do {
+            return try await GraphQL.execute(
+                schema: schema.schema, documentAST: prepared.document, rootValue: rootValue, context: context,
+                variableValues: variables, operationName: operation.name?.value)
+        } catch {
+            return GraphQLResult(errors: [GraphQLError(error)])
+        }
     }
 
     /// Public form of an error: domain errors keep their text and code; anything unexpected is

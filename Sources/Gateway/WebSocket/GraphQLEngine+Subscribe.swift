@@ -32,12 +32,7 @@ extension GraphQLEngine {
         _ query: String, prepared: PreparedDocument, operation: OperationDefinition, variables: [String: Map],
         context: OperationContext
     ) async throws(RequestFailure) -> SubscriptionPayloads {
-        let cost = DocumentRules.cost(of: operation, fragments: prepared.fragments, variables: variables)
-        if cost > limits.maxCost {
-            throw .invalid([GraphQLError(
-                message: "Query cost \(cost) exceeds the limit of \(limits.maxCost); ask for smaller pages or fewer fields",
-                nodes: [operation], extensions: ["code": "QUERY_TOO_COSTLY"])])
-        }
+        try checkCost(prepared, operation: operation, variables: variables)
         let outcome: Result<AsyncThrowingStream<GraphQLResult, Error>, GraphQLErrors>
         do {
             outcome = try await graphqlSubscribe(
@@ -61,13 +56,13 @@ extension GraphQLEngine {
         let render: @Sendable (any Sendable) async -> String = { [self] event in
             guard let shareKey, let identity = ViewerIndependence.identity(of: event) else {
                 metrics.viewerExecutions.increment()
-                return await self.run(event, prepared, operation, variables, context).payload
+                return await self.present(event, prepared, operation, variables, context).payload
             }
             let (payload, reused) = await shared.payload(for: shareKey + "\u{1}" + identity) {
                 self.metrics.sharedExecutions.increment()
                 // A context of its own: fresh loaders, nothing left over from one subscriber.
                 let own = OperationContext(services: context.services, viewer: context.viewer, clientIP: nil, userAgent: nil)
-                return await self.run(event, prepared, operation, variables, own)
+                return await self.present(event, prepared, operation, variables, own)
             }
             if reused { self.metrics.reusedResults.increment() }
             return payload
@@ -76,18 +71,11 @@ extension GraphQLEngine {
     }
 
     /// One event through the selection, shaped and encoded.
-    private func run(
+    private func present(
         _ event: any Sendable, _ prepared: PreparedDocument, _ operation: OperationDefinition, _ variables: [String: Map],
         _ context: OperationContext
     ) async -> SharedExecutions.Outcome {
-        let result: GraphQLResult
-        do {
-            result = try await GraphQL.execute(
-                schema: schema.schema, documentAST: prepared.document, rootValue: event, context: context,
-                variableValues: variables, operationName: operation.name?.value)
-        } catch {
-            result = GraphQLResult(errors: [GraphQLError(error)])
-        }
+        let result = await run(prepared, operation: operation, variables: variables, rootValue: event, context: context)
         return SharedExecutions.Outcome(payload: WSJSON.encode(shapeEvent(result)), failed: !result.errors.isEmpty)
     }
 
