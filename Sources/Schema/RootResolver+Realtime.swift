@@ -122,7 +122,7 @@ extension RootResolver {
         let contacts = Contacts(ids: try await services.conversations.contacts(of: viewer.userId), only: arguments.userIds.map(Set.init))
         return try await stream(context, conversationId: nil, kinds: [.presence, .membership]) { event, viewer in
             switch event {
-            case .presence(let userId, let status, let lastSeenAt):
+            case .presence(let userId, let status, let lastSeenAt, _):
                 guard await contacts.contains(userId) else { return [] }
                 return [PresenceEvent(userId: userId, status: status, lastSeenAt: lastSeenAt)]
             case .membership:

@@ -7,21 +7,38 @@ import XCTest
 final class LiveFeedRoutingTests: XCTestCase {
     let ada = UUID(), bola = UUID(), chidi = UUID()
 
-    func testEventsWithoutAnAudienceReachOnlyTheSubscribersOfTheirKind() {
+    func testPresenceReachesOnlyContactsSubscribersOfThatKind() {
+        var registry = LiveFeed.Registry()
+        let messages = UUID(), presence = UUID(), socket = UUID(), stranger = UUID()
+        registry.add(messages, user: ada, kinds: [.message], Self.continuation())
+        registry.add(presence, user: ada, kinds: [.presence, .membership], Self.continuation())
+        registry.add(socket, user: bola, Self.continuation())
+        registry.add(stranger, user: chidi, Self.continuation())
+
+        var plan: [UUID: [LiveEvent]] = [:]
+        // A storm: a thousand people who share a conversation with Ada and Bola, not with Chidi.
+        for n in 0..<1000 {
+            registry.recipients(
+                of: .presence(userId: UUID(), status: n.isMultiple(of: 2) ? .online : .offline, lastSeenAt: nil, audience: [ada, bola]),
+                into: &plan)
+        }
+        XCTAssertNil(plan[messages], "a storm of presence never fills a message subscriber's buffer")
+        XCTAssertEqual(plan[presence]?.count, 1000)
+        XCTAssertEqual(plan[socket]?.count, 1000, "a subscriber of every kind gets its contacts' presence")
+        XCTAssertNil(plan[stranger], "presence goes to the person's contacts only")
+    }
+
+    func testMembershipReachesEverySubscriberOfItsKind() {
         var registry = LiveFeed.Registry()
         let messages = UUID(), presence = UUID(), socket = UUID()
         registry.add(messages, user: ada, kinds: [.message], Self.continuation())
         registry.add(presence, user: ada, kinds: [.presence, .membership], Self.continuation())
         registry.add(socket, user: bola, Self.continuation())
-
         var plan: [UUID: [LiveEvent]] = [:]
-        for n in 0..<1000 {
-            registry.recipients(of: .presence(userId: UUID(), status: n.isMultiple(of: 2) ? .online : .offline, lastSeenAt: nil), into: &plan)
-        }
         registry.recipients(of: .membership(conversationId: UUID(), userIds: [chidi]), into: &plan)
-        XCTAssertNil(plan[messages], "a storm of presence never fills a message subscriber's buffer")
-        XCTAssertEqual(plan[presence]?.count, 1001)
-        XCTAssertEqual(plan[socket]?.count, 1001, "a subscriber of every kind still gets them")
+        XCTAssertNil(plan[messages])
+        XCTAssertEqual(plan[presence]?.count, 1)
+        XCTAssertEqual(plan[socket]?.count, 1)
     }
 
     func testAudienceEventsReachTheirAudiencesSubscribersOfThatKind() {
@@ -48,7 +65,7 @@ final class LiveFeedRoutingTests: XCTestCase {
         registry.add(id, user: ada, kinds: [.presence], Self.continuation())
         registry.remove(id)
         var plan: [UUID: [LiveEvent]] = [:]
-        registry.recipients(of: .presence(userId: bola, status: .online, lastSeenAt: nil), into: &plan)
+        registry.recipients(of: .presence(userId: bola, status: .online, lastSeenAt: nil, audience: [ada, bola]), into: &plan)
         XCTAssertTrue(plan.isEmpty)
         XCTAssertTrue(registry.byKind.isEmpty && registry.byUser.isEmpty && registry.kinds.isEmpty)
     }

@@ -7,7 +7,8 @@ public enum LiveEvent: Sendable {
     case status(Message, userId: UUID, status: MessageStatus, at: Date, audience: Set<UUID>)
     case reaction(Message, userId: UUID, emoji: String, added: Bool, at: Date, audience: Set<UUID>)
     case typing(conversationId: UUID, userId: UUID, isTyping: Bool, at: Date, audience: Set<UUID>)
-    case presence(userId: UUID, status: PresenceStatus, lastSeenAt: Date?)
+    /// `audience`: the members of the person's conversations, the only ones who are told.
+    case presence(userId: UUID, status: PresenceStatus, lastSeenAt: Date?, audience: Set<UUID>)
     case membership(conversationId: UUID, userIds: [UUID])
 }
 

@@ -28,7 +28,7 @@ public final class LiveFeed: Service, Sendable {
     /// a slow client is cut off (and catches up on reconnect) instead of holding memory.
     ///
     /// With `userId`, the stream carries only the events whose audience includes that person
-    /// (and those without an audience: presence, membership), which is all its consumer would
+    /// (and those without an audience: membership), which is all its consumer would
     /// keep anyway; a message then costs work for its audience's subscribers only, not for every
     /// subscriber of the process (measured in Benchmarks/: pairs and idle scenarios). `kinds`
     /// narrows it further: a message subscriber never sees the presence of thousands of
@@ -208,6 +208,11 @@ public final class LiveFeed: Service, Sendable {
             }
             if let conversation = event.conversationId { conversationIds.insert(conversation) }
         }
+        let subjects = events.compactMap { event -> UUID? in
+            if case .presence(let userId, _, _) = event { return userId } else { return nil }
+        }
+        let memberships = try await loadMemberships(subjects)
+        for list in memberships.values { conversationIds.formUnion(list) }
         let messages = try await loadMessages(Array(messageIds))
         let audiences = try await loadAudiences(Array(conversationIds))
         var live: [LiveEvent] = []
@@ -233,7 +238,12 @@ public final class LiveFeed: Service, Sendable {
                 live.append(.typing(conversationId: conversationId, userId: userId, isTyping: isTyping, at: at,
                                     audience: audiences[conversationId] ?? []))
             case .presence(let userId, let status, let lastSeenAt):
-                live.append(.presence(userId: userId, status: status, lastSeenAt: lastSeenAt))
+                // One conversation (the common case) shares its member set; no copy per event.
+                let conversations = memberships[userId] ?? []
+                let audience = conversations.count == 1
+                    ? audiences[conversations[0]] ?? []
+                    : conversations.reduce(into: Set<UUID>()) { $0.formUnion(audiences[$1] ?? []) }
+                live.append(.presence(userId: userId, status: status, lastSeenAt: lastSeenAt, audience: audience))
             case .membership(let conversationId, let userIds):
                 live.append(.membership(conversationId: conversationId, userIds: userIds))
             case .messageChanged:
@@ -272,6 +282,19 @@ public final class LiveFeed: Service, Sendable {
         return Dictionary(uniqueKeysWithValues: list.map { ($0.id, $0) })
     }
 
+    /// The conversations each person belongs to now: their presence goes to those members only.
+    private func loadMemberships(_ userIds: [UUID]) async throws -> [UUID: [UUID]] {
+        guard !userIds.isEmpty else { return [:] }
+        var result: [UUID: [UUID]] = [:]
+        for try await (userId, conversationId) in try await core.db.query("""
+            SELECT user_id, conversation_id FROM conversation_members WHERE user_id = ANY(\(userIds)) AND left_at IS NULL
+            """, logger: core.logger).decode((UUID, UUID).self)
+        {
+            result[userId, default: []].append(conversationId)
+        }
+        return result
+    }
+
     private func loadAudiences(_ ids: [UUID]) async throws -> [UUID: Set<UUID>] {
         guard !ids.isEmpty else { return [:] }
         var result: [UUID: Set<UUID>] = [:]
@@ -286,13 +309,13 @@ public final class LiveFeed: Service, Sendable {
 }
 
 extension LiveEvent {
-    /// Who may see the event; nil for events every subscriber gets (presence, membership).
+    /// Who may see the event; nil for events every subscriber of their kind gets (membership).
     var audience: Set<UUID>? {
         switch self {
         case .message(_, let audience), .status(_, _, _, _, let audience), .reaction(_, _, _, _, _, let audience),
-             .typing(_, _, _, _, let audience):
+             .typing(_, _, _, _, let audience), .presence(_, _, _, let audience):
             audience
-        case .presence, .membership:
+        case .membership:
             nil
         }
     }

@@ -188,7 +188,7 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
             await socket.emit(isTyping ? "typing" : "stopTyping", .object([
                 "conversationId": .string(conversationId.wire), "userId": .string(userId.wire),
             ]))
-        case .presence(let userId, let status, let lastSeenAt):
+        case .presence(let userId, let status, let lastSeenAt, _):
             guard state.withLockedValue({ $0.contacts.contains(userId) }) else { return }
             switch status {
             case .online:
