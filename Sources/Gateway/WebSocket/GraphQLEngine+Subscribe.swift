@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GraphQL
 import Schema
@@ -79,12 +80,15 @@ extension GraphQLEngine {
         return SharedExecutions.Outcome(payload: WSJSON.encode(shapeEvent(result)), failed: !result.errors.isEmpty)
     }
 
-    /// Document and variables; variables with sorted keys so that equal values give equal keys.
+    /// A digest of document, operation and variables (variables with sorted keys, so that equal
+    /// values give equal keys). Every delivery builds its cache key from it: a digest keeps that
+    /// key short whatever the length of the document.
     static func shareKey(_ query: String, operation: String?, variables: [String: Map]) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let encoded = (try? encoder.encode(variables)).map { String(decoding: $0, as: UTF8.self) } ?? "?"
-        return query + "\u{0}" + (operation ?? "") + "\u{0}" + encoded
+        let digest = SHA256.hash(data: Data((query + "\u{0}" + (operation ?? "") + "\u{0}" + encoded).utf8))
+        return digest.map { String(format: "%02x", $0) }.joined()
     }
 
     /// Public form of one subscription event, as `execute` gives for queries.
