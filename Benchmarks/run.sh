@@ -3,23 +3,25 @@
 # runs every scenario against Messagerie (GraphQL over WebSocket and Socket.IO), the two Python
 # peers and the bare ceiling server, one after the other on this machine, then writes
 # Benchmarks/results/<mode>/ (results.json, results.md, charts). `--quick` is a 2-minute smoke run.
-#   bash Benchmarks/run.sh [--quick] [--only fanout,idle,pairs,history] [--targets a,b,...] [--no-build]
+#   bash Benchmarks/run.sh [--quick | --config FILE] [--only fanout,idle,pairs,history] [--targets a,b,...] [--no-build]
+# `--config FILE` runs the scenarios of another file (results in Benchmarks/results/<its name>).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-MODE=full ONLY="" TARGETS="messagerie-graphql,messagerie-socketio,peer-socketio,peer-graphql,ceiling" BUILD=1
+MODE=full CONFIG="" ONLY="" TARGETS="messagerie-graphql,messagerie-socketio,peer-socketio,peer-graphql,ceiling" BUILD=1
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) MODE=quick ;;
+        --config) CONFIG="$2"; MODE="$(basename "$2" .json)"; shift ;;
         --only) ONLY="$2"; shift ;;
         --targets) TARGETS="$2"; shift ;;
         --no-build) BUILD=0 ;;
-        *) echo "usage: $0 [--quick] [--only fanout,idle,pairs,history] [--targets LIST] [--no-build]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--quick | --config FILE] [--only fanout,idle,pairs,history] [--targets LIST] [--no-build]" >&2; exit 2 ;;
     esac
     shift
 done
-CONFIG="Benchmarks/scenarios/$MODE.json"
+[ -n "$CONFIG" ] || CONFIG="Benchmarks/scenarios/$MODE.json"
 OUT="Benchmarks/results/$MODE"
 WORK="$(mktemp -d /tmp/messagerie-bench.XXXXXX)"
 chmod 755 "$WORK"

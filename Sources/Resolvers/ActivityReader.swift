@@ -32,10 +32,10 @@ public struct ActivityFilter: Sendable {
 
 /// Reads the activity log, newest first.
 public struct ActivityReader: Sendable {
-    let db: PostgresClient
+    let db: DatabasePool
     let logger: Logger
 
-    public init(db: PostgresClient, logger: Logger) {
+    public init(db: DatabasePool, logger: Logger) {
         self.db = db
         self.logger = logger
     }

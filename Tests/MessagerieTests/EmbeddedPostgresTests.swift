@@ -39,7 +39,7 @@ final class EmbeddedPostgresTests: XCTestCase {
             }
 
             let logger = self.logger
-            let facts = try await withPostgresClient(endpoint) { client in
+            let facts = try await withDatabasePool(endpoint) { client in
                 [
                     try await Self.scalar(client, "SELECT 1", as: Int.self, logger: logger).map(String.init),
                     try await Self.scalar(client, "SELECT current_database()", as: String.self, logger: logger),
@@ -62,7 +62,7 @@ final class EmbeddedPostgresTests: XCTestCase {
             let postgres = EmbeddedPostgres(dataDirectory: folder, logger: logger, durable: false)
             let first = try await postgres.start()
             let logger = self.logger
-            try await withPostgresClient(first) { client in
+            try await withDatabasePool(first) { client in
                 try await client.query("CREATE TABLE notes (body text NOT NULL)", logger: logger)
                 try await client.query("INSERT INTO notes VALUES ('kept across restarts')", logger: logger)
             }
@@ -76,7 +76,7 @@ final class EmbeddedPostgresTests: XCTestCase {
             let second = try await postgres.startIfNeeded()
             XCTAssertTrue(second.startedByThisProcess, "a stopped cluster must be started again")
             XCTAssertEqual(second.endpoint, first, "same port, same password, same database")
-            let body = try await withPostgresClient(second.endpoint) { client in
+            let body = try await withDatabasePool(second.endpoint) { client in
                 try await Self.scalar(client, "SELECT body FROM notes", as: String.self, logger: logger)
             }
             XCTAssertEqual(body, "kept across restarts")
@@ -116,7 +116,7 @@ final class EmbeddedPostgresTests: XCTestCase {
             let postgres = EmbeddedPostgres(dataDirectory: folder, logger: logger, durable: false)
             let first = try await postgres.start()
             let logger = self.logger
-            try await withPostgresClient(first) { client in
+            try await withDatabasePool(first) { client in
                 try await client.query("CREATE TABLE notes (body text NOT NULL)", logger: logger)
                 try await client.query("INSERT INTO notes VALUES ('still here')", logger: logger)
             }
@@ -126,7 +126,7 @@ final class EmbeddedPostgresTests: XCTestCase {
             defer { close(squatter) }
             let second = try await postgres.start()
             XCTAssertNotEqual(second.port, first.port)
-            let body = try await withPostgresClient(second) { client in
+            let body = try await withDatabasePool(second) { client in
                 try await Self.scalar(client, "SELECT body FROM notes", as: String.self, logger: logger)
             }
             XCTAssertEqual(body, "still here")
@@ -186,14 +186,14 @@ final class EmbeddedPostgresTests: XCTestCase {
         XCTAssertEqual(a.with(database: b.database), b, "same server and credentials")
 
         let logger = self.logger
-        try await withPostgresClient(a) { client in
+        try await withDatabasePool(a) { client in
             let tables = try await Self.scalar(
                 client, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", as: Int.self, logger: logger)
             XCTAssertEqual(tables, 0, "a fresh database is empty")
             try await client.query("CREATE TABLE only_in_a (x int)", logger: logger)
             try await client.query("INSERT INTO only_in_a VALUES (42)", logger: logger)
         }
-        let (name, visible) = try await withPostgresClient(b) { client in
+        let (name, visible) = try await withDatabasePool(b) { client in
             (
                 try await Self.scalar(client, "SELECT current_database()", as: String.self, logger: logger),
                 try await Self.scalar(client, "SELECT to_regclass('only_in_a') IS NOT NULL", as: Bool.self, logger: logger)
@@ -215,7 +215,7 @@ final class EmbeddedPostgresTests: XCTestCase {
     }
 
     private static func scalar<T: PostgresDecodable & Sendable>(
-        _ client: PostgresClient, _ query: PostgresQuery, as: T.Type, logger: Logger
+        _ client: DatabasePool, _ query: PostgresQuery, as: T.Type, logger: Logger
     ) async throws -> T? {
         for try await value in try await client.query(query, logger: logger).decode(T.self) {
             return value

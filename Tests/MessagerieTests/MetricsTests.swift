@@ -66,6 +66,9 @@ final class MetricsTests: XCTestCase {
             XCTAssertNotNil(Self.value(scrape, #"messagerie_http_request_duration_seconds_count{route="/graphql",method="POST"}"#), scrape)
             // The scrape's own query is running while PostgreSQL counts.
             XCTAssertGreaterThanOrEqual(Self.value(scrape, #"messagerie_db_connections{state="active"}"#) ?? 0, 1, scrape)
+            // The scrape reads the pool on a connection it leased (background workers may hold more).
+            XCTAssertGreaterThanOrEqual(Self.value(scrape, "messagerie_db_pool_connections_in_use") ?? 0, 1, scrape)
+            XCTAssertEqual(Self.value(scrape, "messagerie_db_pool_requests_waiting"), 0, scrape)
             XCTAssertGreaterThan(Self.value(scrape, "process_resident_memory_bytes") ?? 0, 1_000_000, scrape)
         }
     }

@@ -36,7 +36,7 @@ final class MigratorTests: XCTestCase {
 
         let endpoint = try await TestDatabase.shared.freshDatabase()
         let logger = self.logger
-        try await withPostgresClient(endpoint, logger: logger) { db in
+        try await withDatabasePool(endpoint, logger: logger) { db in
             let before = try await migrator.status(db, logger: logger)
             XCTAssertEqual(before.pending.count, files.count)
             XCTAssertTrue(before.applied.isEmpty)
@@ -71,7 +71,7 @@ final class MigratorTests: XCTestCase {
         let endpoint = try await TestDatabase.shared.freshDatabase()
         let logger = self.logger
 
-        try await withPostgresClient(endpoint, logger: logger) { db in
+        try await withDatabasePool(endpoint, logger: logger) { db in
             let migrator = try Migrator(directory: folder)
             XCTAssertEqual(migrator.migrations.map(\.name), ["alpha", "beta"])
             let applied = try await migrator.apply(db, logger: logger)
@@ -122,7 +122,7 @@ final class MigratorTests: XCTestCase {
         ])
         let endpoint = try await TestDatabase.shared.freshDatabase()
         let logger = self.logger
-        try await withPostgresClient(endpoint, logger: logger) { db in
+        try await withDatabasePool(endpoint, logger: logger) { db in
             let migrator = try Migrator(directory: folder)
             do {
                 try await migrator.apply(db, logger: logger)
@@ -164,7 +164,7 @@ final class MigratorTests: XCTestCase {
         let folder = try scratchFolder(["0001_a.sql": "CREATE TABLE a (id integer);", "0002_b.sql": "CREATE TABLE b (id integer);"])
         let endpoint = try await TestDatabase.shared.freshDatabase()
         let logger = self.logger
-        try await withPostgresClient(endpoint, logger: logger) { db in
+        try await withDatabasePool(endpoint, logger: logger) { db in
             try await Migrator(directory: folder).apply(db, logger: logger)
             try FileManager.default.removeItem(atPath: folder + "/0002_b.sql")
             do {

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import PostgresNIO
+import Resolvers
 import XCTest
 
 @testable import Gateway
@@ -18,7 +19,7 @@ final class RestOpenAPITests: XCTestCase {
 
     /// The REST routes as the gateway registers them, read from a router built the same way.
     private static func servedRoutes(_ harness: GatewayHarness) async throws -> Set<String> {
-        let db = PostgresClient(configuration: .init(harness.endpoint), backgroundLogger: harness.logger)
+        let db = DatabasePool(client: PostgresClient(configuration: .init(harness.endpoint), backgroundLogger: harness.logger))
         let domain = try await Assembly.domain(settings: harness.settings, db: db, endpoint: harness.endpoint, logger: harness.logger)
         let router = Router(context: AppRequestContext.self)
         RestWiring.addRoutes(to: router, services: domain.services, tokens: domain.tokens, settings: harness.settings)

@@ -32,7 +32,7 @@ func buildApplication(
         logger.notice("using the embedded PostgreSQL cluster", metadata: ["data": "\(settings.dataDirectory)/postgres", "port": "\(endpoint.port)"])
     }
 
-    let db = PostgresClient(configuration: .init(endpoint), backgroundLogger: logger)
+    let db = DatabasePool(client: PostgresClient(configuration: .init(endpoint, poolSize: settings.databasePoolSize), backgroundLogger: logger))
     services.append(db)
 
     // One registry per application, so that tests running several gateways read their own figures.
@@ -83,10 +83,14 @@ func buildApplication(
 }
 
 extension PostgresClient.Configuration {
-    init(_ endpoint: DatabaseEndpoint) {
+    init(_ endpoint: DatabaseEndpoint, poolSize: Int? = nil) {
         self.init(
             host: endpoint.host, port: endpoint.port, username: endpoint.username, password: endpoint.password,
             database: endpoint.database, tls: .disable)
+        if let poolSize {
+            options.maximumConnections = poolSize
+            options.minimumConnections = min(options.minimumConnections, poolSize)
+        }
     }
 }
 
@@ -122,7 +126,7 @@ enum Assembly {
     }
 
     static func domain(
-        settings: Settings, db: PostgresClient, endpoint: DatabaseEndpoint, metrics: any MetricsFactory = NOOPMetricsHandler.instance,
+        settings: Settings, db: DatabasePool, endpoint: DatabaseEndpoint, metrics: any MetricsFactory = NOOPMetricsHandler.instance,
         logger: Logger
     ) async throws -> Domain {
         let tokenKey: AccessTokens.Key

@@ -6,7 +6,7 @@ import Resolvers
 /// `/healthz` says the process answers; `/readyz` says it can serve: the database answers and
 /// its schema is current. Load balancers route on the second.
 struct HealthController: Sendable {
-    let db: PostgresClient
+    let db: DatabasePool
     let migrator: Migrator
     let logger: Logger
     let lifecycle: GatewayLifecycle

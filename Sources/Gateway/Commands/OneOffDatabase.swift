@@ -7,7 +7,7 @@ import Resolvers
 /// started it.
 enum OneOffDatabase {
     static func with<T: Sendable>(
-        _ settings: Settings, logger: Logger, _ body: @Sendable @escaping (PostgresClient, DatabaseEndpoint) async throws -> T
+        _ settings: Settings, logger: Logger, _ body: @Sendable @escaping (DatabasePool, DatabaseEndpoint) async throws -> T
     ) async throws -> T {
         var embedded: EmbeddedPostgres?
         let endpoint: DatabaseEndpoint
@@ -20,7 +20,7 @@ enum OneOffDatabase {
             endpoint = startup.endpoint
             if startup.startedByThisProcess { embedded = postgres }
         }
-        let client = PostgresClient(configuration: .init(endpoint), backgroundLogger: logger)
+        let client = DatabasePool(client: PostgresClient(configuration: .init(endpoint), backgroundLogger: logger))
         let result: Result<T, Error> = await withTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }

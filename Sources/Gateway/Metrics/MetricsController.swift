@@ -4,6 +4,7 @@ import Logging
 import Metrics
 import PostgresNIO
 import Prometheus
+import Resolvers
 
 /// `/metrics` in the Prometheus text format. With `METRICS_TOKEN` set, scrapers present it as a
 /// bearer token; without it, only callers on the loopback interface are answered, so a server
@@ -12,7 +13,7 @@ struct MetricsController {
     let registry: PrometheusCollectorRegistry
     let factory: any MetricsFactory
     let token: String?
-    let db: PostgresClient
+    let db: DatabasePool
     let logger: Logger
 
     func addRoutes(to router: Router<AppRequestContext>) {

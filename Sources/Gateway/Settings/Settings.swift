@@ -49,6 +49,9 @@ struct Settings: Sendable {
     /// refusing sockets: libdispatch's worker monitor traps when it cannot open /proc, so the
     /// default keeps a reserve below the open-files limit for the database, uploads and logs.
     var maxConnections = Settings.connectionsWithinFileLimit()
+    /// Connections this process opens to PostgreSQL at most; several gateways on one server
+    /// share its `max_connections`.
+    var databasePoolSize = 20
     var auth = AuthPolicy()
     /// `MESSAGE_KEYS` as given; parsed (and checked) at load so a bad value stops start-up.
     var messageKeys: String?
@@ -122,6 +125,7 @@ struct Settings: Sendable {
         metricsToken = reader.string("METRICS_TOKEN")
         if let ms = try reader.int("DRAIN_MS", in: 0...300_000) { drainDelay = .milliseconds(ms) }
         maxConnections = try reader.int("MAX_CONNECTIONS", in: 1...10_000_000) ?? maxConnections
+        databasePoolSize = try reader.int("DATABASE_POOL_SIZE", in: 1...1000) ?? databasePoolSize
         auth.codeLifetimeSeconds = try reader.int("OTP_TTL_SECONDS", in: 30...3600) ?? auth.codeLifetimeSeconds
         auth.maxWrongAttempts = try reader.int("OTP_MAX_ATTEMPTS", in: 1...20) ?? auth.maxWrongAttempts
         auth.resendCooldownSeconds = try reader.int("OTP_RESEND_COOLDOWN_SECONDS", in: 0...3600) ?? auth.resendCooldownSeconds

@@ -76,7 +76,7 @@ public struct Migrator: Sendable {
         self.init(migrations: found)
     }
 
-    public func status(_ client: PostgresClient, logger: Logger) async throws -> MigrationStatus {
+    public func status(_ client: DatabasePool, logger: Logger) async throws -> MigrationStatus {
         try await client.withConnection { connection in
             try await ensureTable(connection, logger: logger)
             return try await status(connection, logger: logger)
@@ -85,7 +85,7 @@ public struct Migrator: Sendable {
 
     /// Applies what is pending and returns it.
     @discardableResult
-    public func apply(_ client: PostgresClient, logger: Logger) async throws -> [Migration] {
+    public func apply(_ client: DatabasePool, logger: Logger) async throws -> [Migration] {
         try await client.withConnection { connection in
             try await ensureTable(connection, logger: logger)
             try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger)

@@ -54,7 +54,7 @@ public final class EventHub: Sendable {
 /// Announces committed changes to every gateway. Events published within a few milliseconds of
 /// each other travel in one NOTIFY, so a burst of commits is one notification, not a burst.
 public final class EventPublisher: Service, Sendable {
-    private let db: PostgresClient
+    private let db: DatabasePool
     private let logger: Logger
     private let pending = NIOLockedValueBox([DomainEvent]())
     /// Wakes the sender when the first event of a batch arrives; holds at most one wake-up.
@@ -62,7 +62,7 @@ public final class EventPublisher: Service, Sendable {
     static let channel = "messagerie_events"
     let window: Duration
 
-    public init(db: PostgresClient, logger: Logger, window: Duration = .milliseconds(5)) {
+    public init(db: DatabasePool, logger: Logger, window: Duration = .milliseconds(5)) {
         self.db = db
         self.logger = logger
         self.window = window

@@ -5,7 +5,7 @@ import PostgresNIO
 
 /// Sign-in by phone and one-time code, sessions, and refresh-token rotation.
 public struct AuthService: Sendable {
-    let db: PostgresClient
+    let db: DatabasePool
     let logger: Logger
     let sender: any OTPSender
     let issuer: any AccessTokenIssuer
@@ -14,7 +14,7 @@ public struct AuthService: Sendable {
     let activity: ActivityLog
 
     public init(
-        db: PostgresClient, logger: Logger, sender: any OTPSender, issuer: any AccessTokenIssuer,
+        db: DatabasePool, logger: Logger, sender: any OTPSender, issuer: any AccessTokenIssuer,
         codeKey: SymmetricKey, policy: AuthPolicy
     ) {
         self.db = db

@@ -21,10 +21,10 @@ public struct User: Sendable, Equatable {
 
 /// Profiles: reading people and changing one's own.
 public struct UserService: Sendable {
-    let db: PostgresClient
+    let db: DatabasePool
     let logger: Logger
 
-    public init(db: PostgresClient, logger: Logger) {
+    public init(db: DatabasePool, logger: Logger) {
         self.db = db
         self.logger = logger
     }

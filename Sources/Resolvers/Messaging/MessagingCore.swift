@@ -11,7 +11,7 @@ public struct MessagingLimits: Sendable {
 /// What the messaging services share: the database, the keys that seal text at rest, and the
 /// membership checks every operation starts with.
 public struct MessagingCore: Sendable {
-    let db: PostgresClient
+    let db: DatabasePool
     let logger: Logger
     let keyring: MessageKeyring
     let index: BlindIndex
@@ -22,7 +22,7 @@ public struct MessagingCore: Sendable {
     let push: PushPolicy
 
     public init(
-        db: PostgresClient, logger: Logger, keyring: MessageKeyring, index: BlindIndex, limits: MessagingLimits,
+        db: DatabasePool, logger: Logger, keyring: MessageKeyring, index: BlindIndex, limits: MessagingLimits,
         events: EventPublisher, telemetry: Telemetry = Telemetry(), push: PushPolicy = PushPolicy()
     ) {
         self.events = events

@@ -15,10 +15,10 @@ public struct PushDevice: Sendable, Equatable {
 /// Devices that receive push notifications. A token names one installed app, so it belongs to
 /// whoever registered it last: signing in as someone else on the same phone moves it.
 public struct DeviceService: Sendable {
-    let db: PostgresClient
+    let db: DatabasePool
     let logger: Logger
 
-    public init(db: PostgresClient, logger: Logger) {
+    public init(db: DatabasePool, logger: Logger) {
         self.db = db
         self.logger = logger
     }

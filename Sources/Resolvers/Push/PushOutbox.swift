@@ -4,11 +4,11 @@ import PostgresNIO
 
 /// Writes push jobs inside the transaction that stores a message, and keeps per-conversation mutes.
 public struct PushOutbox: Sendable {
-    let db: PostgresClient
+    let db: DatabasePool
     let logger: Logger
     let policy: PushPolicy
 
-    public init(db: PostgresClient, logger: Logger, policy: PushPolicy) {
+    public init(db: DatabasePool, logger: Logger, policy: PushPolicy) {
         self.db = db
         self.logger = logger
         self.policy = policy

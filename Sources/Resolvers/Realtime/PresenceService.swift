@@ -31,7 +31,7 @@ public actor PresenceService: Service {
         var pendingOffline: Task<Void, Never>?
     }
 
-    let db: PostgresClient
+    let db: DatabasePool
     let logger: Logger
     let events: EventPublisher
     public let policy: PresencePolicy
@@ -39,7 +39,7 @@ public actor PresenceService: Service {
     private var local: [UUID: Local] = [:]
     private var registered = false
 
-    public init(db: PostgresClient, logger: Logger, events: EventPublisher, policy: PresencePolicy = .init()) {
+    public init(db: DatabasePool, logger: Logger, events: EventPublisher, policy: PresencePolicy = .init()) {
         self.db = db
         self.logger = logger
         self.events = events

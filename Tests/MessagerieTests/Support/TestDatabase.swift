@@ -91,12 +91,12 @@ actor TestDatabase {
     }
 }
 
-/// Runs `body` with a `PostgresClient` on `endpoint`, the way the application talks to the database.
-func withPostgresClient<T: Sendable>(
+/// Runs `body` with a connection pool on `endpoint`, the way the application talks to the database.
+func withDatabasePool<T: Sendable>(
     _ endpoint: DatabaseEndpoint, logger: Logger = Logger(label: "messagerie.tests.client"),
-    _ body: @Sendable (PostgresClient) async throws -> T
+    _ body: @Sendable (DatabasePool) async throws -> T
 ) async throws -> T {
-    let client = PostgresClient(configuration: .init(endpoint), backgroundLogger: logger)
+    let client = DatabasePool(client: PostgresClient(configuration: .init(endpoint), backgroundLogger: logger))
     return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
         group.addTask { await client.run() }
         defer { group.cancelAll() }

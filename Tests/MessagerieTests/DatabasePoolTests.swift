@@ -1,0 +1,89 @@
+import Logging
+import PostgresNIO
+import Resolvers
+import XCTest
+
+@testable import Gateway
+
+/// The pool's use as `/metrics` reports it: leases and operations queued for a connection, on a
+/// real PostgreSQL with a pool of one connection so that a second operation must wait.
+final class DatabasePoolTests: XCTestCase {
+    let logger = Logger(label: "messagerie.tests.pool")
+
+    private func withPoolOfOne(_ body: @Sendable (DatabasePool) async throws -> Void) async throws {
+        let endpoint = try await TestDatabase.shared.freshDatabase()
+        let pool = DatabasePool(client: PostgresClient(configuration: .init(endpoint, poolSize: 1), backgroundLogger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await pool.run() }
+            defer { group.cancelAll() }
+            try await body(pool)
+        }
+    }
+
+    func testLeasesAndWaitingOperationsAreCountedAndReturnToZero() async throws {
+        let logger = self.logger
+        try await withPoolOfOne { pool in
+            XCTAssertEqual(pool.usage, .init(waiting: 0, inUse: 0))
+            let (release, releaseNow) = AsyncStream<Void>.makeStream()
+            let holder = Task {
+                try await pool.withConnection { _ in
+                    for await _ in release { break }
+                }
+            }
+            try await eventually("the holder has the only connection") { pool.usage == .init(waiting: 0, inUse: 1) }
+            let queued = Task { try await pool.query("SELECT 41 + 1", logger: logger).decode(Int.self).first { _ in true } }
+            try await eventually("the query waits for it") { pool.usage == .init(waiting: 1, inUse: 1) }
+
+            releaseNow.yield()
+            try await holder.value
+            let answer = try await queued.value
+            XCTAssertEqual(answer, 42)
+            XCTAssertEqual(pool.usage, .init(waiting: 0, inUse: 0))
+        }
+    }
+
+    func testAFailedOrCancelledOperationLeavesNothingCounted() async throws {
+        let logger = self.logger
+        try await withPoolOfOne { pool in
+            do {
+                try await pool.transaction(logger: logger) { connection in
+                    try await connection.query("SELECT 1", logger: logger)
+                    throw DomainError.notFound("conversation")
+                }
+                XCTFail("the transaction's error was swallowed")
+            } catch let error as DomainError {
+                XCTAssertEqual(error, .notFound("conversation"), "the domain error comes out as itself")
+            }
+            do {
+                try await pool.query("SELECT * FROM no_such_table", logger: logger)
+                XCTFail("a bad statement succeeded")
+            } catch is PSQLError {}
+            XCTAssertEqual(pool.usage, .init(waiting: 0, inUse: 0))
+
+            let (release, releaseNow) = AsyncStream<Void>.makeStream()
+            let holder = Task { try await pool.withConnection { _ in for await _ in release { break } } }
+            try await eventually("the holder has the only connection") { pool.usage.inUse == 1 }
+            let abandoned = Task { try await pool.query("SELECT 1", logger: logger) }
+            try await eventually("the second query waits") { pool.usage.waiting == 1 }
+            abandoned.cancel()
+            _ = await abandoned.result
+            XCTAssertEqual(pool.usage, .init(waiting: 0, inUse: 1), "a cancelled wait is no longer counted")
+            releaseNow.yield()
+            try await holder.value
+            XCTAssertEqual(pool.usage, .init(waiting: 0, inUse: 0))
+        }
+    }
+}
+
+extension DatabasePoolTests {
+    func testPoolSizeSetting() throws {
+        XCTAssertEqual(try Settings(values: [:]).databasePoolSize, 20)
+        XCTAssertEqual(try Settings(values: ["DATABASE_POOL_SIZE": "5"]).databasePoolSize, 5)
+        XCTAssertThrowsError(try Settings(values: ["DATABASE_POOL_SIZE": "0"])) { error in
+            XCTAssertEqual((error as? SettingsError)?.name, "DATABASE_POOL_SIZE")
+        }
+        let configuration = PostgresClient.Configuration(
+            DatabaseEndpoint(host: "127.0.0.1", port: 5432, username: "u", password: nil, database: "d"), poolSize: 5)
+        XCTAssertEqual(configuration.options.maximumConnections, 5)
+    }
+}
