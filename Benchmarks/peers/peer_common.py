@@ -46,8 +46,8 @@ async def conversations_of(user_id):
 
 
 async def store_message(sender_id, conversation_id, text):
-    """One transaction, as Messagerie's send: membership, next sequence, the message, a receipt per
-    other member, the sender's read position. Returns the message and the member ids."""
+    """One transaction, as Messagerie's send: membership, next sequence, the message (receipts are
+    written when recipients report them). Returns the message and the member ids."""
     if not conversation_id or not text or len(text) > 4000:
         raise Refused("conversationId and a text of 1 to 4000 characters are required")
     try:
@@ -65,11 +65,6 @@ async def store_message(sender_id, conversation_id, text):
             created = await con.fetchval(
                 "INSERT INTO messages (id, conversation_id, seq, sender_id, body) VALUES ($1, $2, $3, $4, $5) RETURNING created_at",
                 mid, cid, seq, sid, text)
-            await con.execute(
-                "INSERT INTO message_receipts (message_id, user_id, conversation_id, seq) "
-                "SELECT $1, user_id, $2, $3 FROM conversation_members WHERE conversation_id = $2 AND user_id <> $4",
-                mid, cid, seq, sid)
-            await con.execute("UPDATE conversation_members SET last_read_seq = $1 WHERE conversation_id = $2 AND user_id = $3", seq, cid, sid)
             members = await con.fetch("SELECT user_id FROM conversation_members WHERE conversation_id = $1", cid)
     message = {"id": str(mid), "conversationId": conversation_id, "senderId": sender_id, "content": text,
                "status": "SENT", "createdAt": iso(created)}
@@ -77,7 +72,7 @@ async def store_message(sender_id, conversation_id, text):
 
 
 async def mark_delivered(user_id, message_ids):
-    """Sets delivered_at on the viewer's receipts; returns (message id, sender id, text) of those changed."""
+    """Writes the viewer's delivery receipts; returns (message id, sender id, text) of those new."""
     ids = []
     for m in message_ids:
         try:
@@ -85,9 +80,11 @@ async def mark_delivered(user_id, message_ids):
         except ValueError:
             raise Refused("bad message id")
     rows = await POOL.fetch(
-        "UPDATE message_receipts r SET delivered_at = now() FROM messages m "
-        "WHERE r.message_id = ANY($1::uuid[]) AND r.user_id = $2 AND r.delivered_at IS NULL AND m.id = r.message_id "
-        "RETURNING m.id, m.sender_id, m.body, m.created_at, m.conversation_id",
+        "WITH new AS (INSERT INTO message_receipts (message_id, user_id, conversation_id, seq, delivered_at) "
+        "SELECT m.id, $2, m.conversation_id, m.seq, now() FROM messages m "
+        "JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = $2 "
+        "WHERE m.id = ANY($1::uuid[]) AND m.sender_id <> $2 ON CONFLICT DO NOTHING RETURNING message_id) "
+        "SELECT m.id, m.sender_id, m.body, m.created_at, m.conversation_id FROM messages m JOIN new ON new.message_id = m.id",
         ids, uuid.UUID(user_id))
     return rows
 
@@ -123,9 +120,11 @@ async def seed_history(member_ids, count):
         for k, emoji in enumerate(["👍", "❤️"]):
             await POOL.execute("INSERT INTO message_reactions (message_id, user_id, emoji) VALUES ($1, $2, $3)",
                                mid, members[(i + 1 + k) % len(members)], emoji)
-    await POOL.execute("UPDATE message_receipts SET delivered_at = now() WHERE conversation_id = $1", uuid.UUID(cid))
-    await POOL.execute("UPDATE message_receipts SET read_at = now() WHERE conversation_id = $1 AND user_id = ANY($2::uuid[])",
-                       uuid.UUID(cid), members[:2])
+    await POOL.execute(
+        "INSERT INTO message_receipts (message_id, user_id, conversation_id, seq, delivered_at, read_at) "
+        "SELECT m.id, cm.user_id, m.conversation_id, m.seq, now(), CASE WHEN cm.user_id = ANY($2::uuid[]) THEN now() END "
+        "FROM messages m JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id <> m.sender_id "
+        "WHERE m.conversation_id = $1", uuid.UUID(cid), members[:2])
     return cid
 
 
@@ -144,8 +143,11 @@ async def history_page(viewer, conversation_id, last):
         "SELECT message_id, emoji, count(*) AS n, bool_or(user_id = $2) AS mine FROM message_reactions "
         "WHERE message_id = ANY($1::uuid[]) GROUP BY message_id, emoji ORDER BY message_id, min(created_at)", ids, vid)
     receipts = await POOL.fetch(
-        "SELECT r.message_id, r.delivered_at, r.read_at, u.id AS uid, u.display_name FROM message_receipts r JOIN users u ON u.id = r.user_id "
-        "WHERE r.message_id = ANY($1::uuid[]) ORDER BY r.message_id, u.id", ids)
+        "SELECT m.id AS message_id, r.delivered_at, r.read_at, u.id AS uid, u.display_name FROM messages m "
+        "JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id <> m.sender_id "
+        "JOIN users u ON u.id = cm.user_id "
+        "LEFT JOIN message_receipts r ON r.message_id = m.id AND r.user_id = cm.user_id "
+        "WHERE m.id = ANY($1::uuid[]) ORDER BY m.id, u.id", ids)
     by_reaction, by_receipt = {}, {}
     for r in reactions:
         by_reaction.setdefault(r["message_id"], []).append({"emoji": r["emoji"], "count": r["n"], "reactedByMe": r["mine"]})

@@ -1,6 +1,6 @@
--- The peers' tables: the same rows per message as Messagerie writes (message, one receipt per
--- other member, the sender's read position, a per-conversation sequence), without encryption,
--- search index or push outbox, which the peers do not have.
+-- The peers' tables: the same rows per message as Messagerie writes (the message with its
+-- per-conversation sequence; receipts once recipients report them), without encryption, search
+-- index or push outbox, which the peers do not have.
 CREATE TABLE IF NOT EXISTS users (
     id uuid PRIMARY KEY,
     display_name text NOT NULL,

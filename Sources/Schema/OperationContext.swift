@@ -11,14 +11,22 @@ public final class OperationContext: Sendable {
     public let userAgent: String?
     /// Why a presented token was refused, so the operations that need one say exactly that.
     public let authError: DomainError?
-    private let loaderBox: NIOLockedValueBox<Loaders>
-    var loaders: Loaders { loaderBox.withLockedValue { $0 } }
+    /// Made on first use: most subscription events are executed once for many subscribers, on a
+    /// context of their own, so a subscriber's fresh loaders per event were pure cost.
+    private let loaderBox = NIOLockedValueBox<Loaders?>(nil)
+    var loaders: Loaders {
+        loaderBox.withLockedValue { current in
+            if let current { return current }
+            let made = Loaders(services: services, viewer: viewer)
+            current = made
+            return made
+        }
+    }
 
     public init(services: DomainServices, viewer: Viewer?, authError: DomainError? = nil, clientIP: String?, userAgent: String?) {
         self.services = services
         self.viewer = viewer
         self.authError = authError
-        self.loaderBox = NIOLockedValueBox(Loaders(services: services, viewer: viewer))
         self.clientIP = clientIP
         self.userAgent = userAgent
     }
@@ -48,8 +56,7 @@ public final class OperationContext: Sendable {
     /// A subscription runs its selection once per event; each event must read fresh data, not
     /// what the previous event cached.
     func freshLoaders() {
-        let next = Loaders(services: services, viewer: viewer)
-        loaderBox.withLockedValue { $0 = next }
+        loaderBox.withLockedValue { $0 = nil }
     }
 
     /// Everything but sign-in needs a viewer; this is the one place that says so.

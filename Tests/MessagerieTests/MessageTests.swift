@@ -113,7 +113,7 @@ final class MessageTests: XCTestCase {
             let seqs = try await gw.harness.column("SELECT seq::text FROM messages WHERE conversation_id = '\(conversation)' ORDER BY seq")
             XCTAssertEqual(seqs, ["1", "2"], "losing retries leave no gap in the sequence")
             let receipts = try await gw.harness.column("SELECT count(*)::text FROM message_receipts")
-            XCTAssertEqual(receipts, ["2"])
+            XCTAssertEqual(receipts, ["0"], "receipts are written when the recipient reports, not when a message is sent")
         }
     }
 

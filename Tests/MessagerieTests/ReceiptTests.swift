@@ -113,6 +113,46 @@ final class ReceiptTests: XCTestCase {
         }
     }
 
+    /// Receipts are written when reported: sending writes none, a reply does not read what came
+    /// before it, and the sender sees each recipient as SENT until that recipient reports.
+    func testReceiptsAreWrittenWhenReportedAndAReplyReadsNothing() async throws {
+        try await withGateway { gw in
+            let users = try await gw.signInUsers(2)
+            let (ada, bola) = (users[0], users[1])
+            var ids: [String] = []
+            var conversation = ""
+            for index in 1...3 {
+                let sent = try await gw.send(ada, to: bola, text: "q\(index)")
+                ids.append(try XCTUnwrap(sent["id"] as? String))
+                conversation = try XCTUnwrap((sent["conversation"] as? [String: Any])?["id"] as? String)
+            }
+            try await gw.send(bola, to: ada, text: "answering without reading")
+            let rows = try await gw.harness.column("SELECT count(*)::text FROM message_receipts")
+            XCTAssertEqual(rows, ["0"])
+            let unread = "query($id: ID!) { conversation(id: $id) { unreadCount } }"
+            let bolaUnread = try await gw.ok(bola, unread, ["id": conversation], at: "conversation.unreadCount") as? Int
+            XCTAssertEqual(bolaUnread, 3, "a reply is not a read receipt")
+            let adaUnread = try await gw.ok(ada, unread, ["id": conversation], at: "conversation.unreadCount") as? Int
+            XCTAssertEqual(adaUnread, 1)
+
+            let page = "query($c: ID!) { messages(conversationId: $c, first: 3) { edges { node { id status receipts { user { id } deliveredAt readAt } } } } }"
+            let before = try await gw.ok(ada, page, ["c": conversation], at: "messages.edges") as? [[String: Any]]
+            let firstReceipts = try XCTUnwrap((before?.first?["node"] as? [String: Any])?["receipts"] as? [[String: Any]])
+            XCTAssertEqual(firstReceipts.count, 1, "one receipt per recipient, reported or not")
+            XCTAssertTrue(firstReceipts.first?["deliveredAt"] is NSNull)
+
+            try await gw.ok(bola, Self.delivered, ["m": [ids[0]]], at: "markDelivered")
+            let after = try await gw.ok(ada, page, ["c": conversation], at: "messages.edges") as? [[String: Any]]
+            XCTAssertEqual(after?.map { ($0["node"] as? [String: Any])?["status"] as? String }, ["DELIVERED", "SENT", "SENT"])
+            let read = try await gw.ok(bola, Self.read, ["c": conversation, "m": ids[2]], at: "markRead") as? Int
+            XCTAssertEqual(read, 3)
+            let bolaAfter = try await gw.ok(bola, unread, ["id": conversation], at: "conversation.unreadCount") as? Int
+            XCTAssertEqual(bolaAfter, 0)
+            let written = try await gw.harness.column("SELECT count(*)::text FROM message_receipts WHERE read_at IS NOT NULL")
+            XCTAssertEqual(written, ["3"])
+        }
+    }
+
     func testConcurrentMarkReadCountsEachReceiptOnce() async throws {
         try await withGateway { gw in
             let users = try await gw.signInUsers(2)

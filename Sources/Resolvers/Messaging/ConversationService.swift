@@ -126,9 +126,12 @@ public struct ConversationService: Sendable {
     public func unreadCounts(conversationIds: [UUID], viewer: Viewer) async throws -> [UUID: Int] {
         var result: [UUID: Int] = [:]
         for try await (id, count) in try await core.db.query("""
-            SELECT conversation_id, count(*) FROM message_receipts
-            WHERE user_id = \(viewer.userId) AND conversation_id = ANY(\(conversationIds)) AND read_at IS NULL
-            GROUP BY conversation_id
+            SELECT cm.conversation_id, count(*) FROM conversation_members cm
+            JOIN messages m ON m.conversation_id = cm.conversation_id
+                AND m.seq > GREATEST(cm.last_read_seq, cm.joined_seq) AND m.seq <= COALESCE(cm.left_seq, \(Int64.max))
+            WHERE cm.user_id = \(viewer.userId) AND cm.conversation_id = ANY(\(conversationIds))
+              AND m.kind = 'USER' AND m.sender_id <> cm.user_id
+            GROUP BY cm.conversation_id
             """, logger: core.logger).decode((UUID, Int).self)
         {
             result[id] = count

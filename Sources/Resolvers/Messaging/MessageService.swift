@@ -83,14 +83,8 @@ public struct MessageService: Sendable {
                     throw DuplicateSend()
                 }
                 try await AttachmentService.link(input.attachmentIds, to: id, sender: viewer.userId, core: core, on: connection)
-                try await connection.query("""
-                    INSERT INTO message_receipts (message_id, user_id, conversation_id, seq)
-                    SELECT \(id), user_id, \(conversationId), \(seq) FROM conversation_members
-                    WHERE conversation_id = \(conversationId) AND left_at IS NULL AND user_id <> \(viewer.userId)
-                    """, logger: core.logger)
-                try await connection.query("""
-                    UPDATE conversation_members SET last_read_seq = \(seq) WHERE conversation_id = \(conversationId) AND user_id = \(viewer.userId)
-                    """, logger: core.logger)
+                // No receipt rows here: recipients have the message as SENT until they report it
+                // (ReceiptService), so a send costs the same whatever the size of the group.
                 try await PushOutbox.enqueue(
                     messageId: id, conversationId: conversationId, senderId: viewer.userId, policy: core.push, on: connection,
                     logger: core.logger)

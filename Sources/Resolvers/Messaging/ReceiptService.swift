@@ -9,7 +9,8 @@ public struct ReceiptService: Sendable {
 
     public init(core: MessagingCore) { self.core = core }
 
-    /// Marks the viewer's receipts; ids the viewer may not read are NOT_FOUND.
+    /// Marks the viewer's receipts; ids the viewer may not read are NOT_FOUND. Only messages of
+    /// others the viewer received (a member when it was sent) get a receipt; a time once set stays.
     public func markDelivered(messageIds: [UUID], viewer: Viewer) async throws -> [Message] {
         let ids = Array(Set(messageIds))
         guard !ids.isEmpty else { return [] }
@@ -18,8 +19,12 @@ public struct ReceiptService: Sendable {
         var changed: [UUID: [UUID]] = [:]
         var at = Date()
         for try await (messageId, conversationId, time) in try await core.db.query("""
-            UPDATE message_receipts SET delivered_at = now()
-            WHERE user_id = \(viewer.userId) AND message_id = ANY(\(ids)) AND delivered_at IS NULL
+            INSERT INTO message_receipts (message_id, user_id, conversation_id, seq, delivered_at)
+            SELECT m.id, cm.user_id, m.conversation_id, m.seq, now() FROM messages m
+            JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = \(viewer.userId)
+            WHERE m.id = ANY(\(ids)) AND m.kind = 'USER' AND m.sender_id <> cm.user_id
+              AND m.seq > cm.joined_seq AND m.seq <= COALESCE(cm.left_seq, \(Int64.max))
+            ON CONFLICT (message_id, user_id) DO NOTHING
             RETURNING message_id, conversation_id, delivered_at
             """, logger: core.logger).decode((UUID, UUID, Date).self)
         {
@@ -34,6 +39,8 @@ public struct ReceiptService: Sendable {
     }
 
     /// Everything up to and including `upToMessageId`; returns how many receipts became read.
+    /// Messages at or below the member's `last_read_seq` are read already, so the work is the
+    /// unread stretch only.
     public func markRead(conversationId: UUID, upToMessageId: UUID, viewer: Viewer) async throws -> Int {
         let core = self.core
         let marked: [UUID] = try await core.db.transaction(logger: core.logger) { connection in
@@ -45,17 +52,31 @@ public struct ReceiptService: Sendable {
                 target = seq
             }
             guard let seq = target, membership.canSee(seq: seq) else { throw DomainError.notFound("Message not found") }
+            // Lock the member's row first: two concurrent calls then read the same stretch in turn.
+            var from: Int64 = membership.joinedSeq
+            for try await lastRead in try await connection.query("""
+                SELECT last_read_seq FROM conversation_members
+                WHERE conversation_id = \(conversationId) AND user_id = \(viewer.userId) FOR UPDATE
+                """, logger: core.logger).decode(Int64.self)
+            {
+                from = max(from, lastRead)
+            }
+            guard seq > from else { return [] }
             var marked: [UUID] = []
             for try await id in try await connection.query("""
-                UPDATE message_receipts SET read_at = now(), delivered_at = COALESCE(delivered_at, now())
-                WHERE user_id = \(viewer.userId) AND conversation_id = \(conversationId) AND seq <= \(seq) AND read_at IS NULL
+                INSERT INTO message_receipts (message_id, user_id, conversation_id, seq, delivered_at, read_at)
+                SELECT m.id, \(viewer.userId), m.conversation_id, m.seq, now(), now() FROM messages m
+                WHERE m.conversation_id = \(conversationId) AND m.seq > \(from) AND m.seq <= \(seq)
+                  AND m.kind = 'USER' AND m.sender_id <> \(viewer.userId)
+                ON CONFLICT (message_id, user_id) DO UPDATE SET read_at = excluded.read_at
+                    WHERE message_receipts.read_at IS NULL
                 RETURNING message_id
                 """, logger: core.logger).decode(UUID.self)
             {
                 marked.append(id)
             }
             try await connection.query("""
-                UPDATE conversation_members SET last_read_seq = GREATEST(last_read_seq, \(seq))
+                UPDATE conversation_members SET last_read_seq = \(seq)
                 WHERE conversation_id = \(conversationId) AND user_id = \(viewer.userId)
                 """, logger: core.logger)
             return marked
@@ -76,13 +97,18 @@ public struct ReceiptService: Sendable {
         core.events.publish(events)
     }
 
-    /// Every recipient's receipt for each message, in one query.
+    /// Every recipient's receipt for each message, in one query: the members when it was sent
+    /// other than its sender, with the times they reported (none yet: SENT).
     public func receipts(messageIds: [UUID]) async throws -> [UUID: [Receipt]] {
         guard !messageIds.isEmpty else { return [:] }
         var result: [UUID: [Receipt]] = [:]
         for try await (messageId, userId, delivered, read) in try await core.db.query("""
-            SELECT message_id, user_id, delivered_at, read_at FROM message_receipts
-            WHERE message_id = ANY(\(messageIds)) ORDER BY message_id, user_id
+            SELECT m.id, cm.user_id, r.delivered_at, r.read_at FROM messages m
+            JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id <> m.sender_id
+                AND m.seq > cm.joined_seq AND m.seq <= COALESCE(cm.left_seq, \(Int64.max))
+            LEFT JOIN message_receipts r ON r.message_id = m.id AND r.user_id = cm.user_id
+            WHERE m.id = ANY(\(messageIds)) AND m.kind = 'USER'
+            ORDER BY m.id, cm.user_id
             """, logger: core.logger).decode((UUID, UUID, Date?, Date?).self)
         {
             result[messageId, default: []].append(Receipt(messageId: messageId, userId: userId, deliveredAt: delivered, readAt: read))
