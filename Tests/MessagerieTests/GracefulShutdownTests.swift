@@ -27,6 +27,22 @@ final class GracefulShutdownTests: XCTestCase {
         XCTAssertEqual(process.terminationStatus, 0, stderr)
     }
 
+    /// On a first start the tables come from the migrations run just before the server listens;
+    /// the background services (push worker, presence heartbeat, event listener) wait for them
+    /// instead of logging failed queries.
+    func testFirstStartLogsNoQueryOnMissingTables() async throws {
+        let (process, _, errors) = try await Self.startServer(drainMilliseconds: 0, extra: ["LOG_LEVEL": "warning", "PUSH_POLL_MS": "100"])
+        defer { if process.isRunning { process.terminate() } }
+        // Long enough for several push polls and a presence heartbeat.
+        try await Task.sleep(for: .seconds(2))
+        kill(process.processIdentifier, SIGTERM)
+        try await eventually("the process exits", seconds: 30) { !process.isRunning }
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(process.terminationStatus, 0, stderr)
+        XCTAssertFalse(stderr.contains("does not exist"), stderr)
+        XCTAssertFalse(stderr.contains("PSQLError"), stderr)
+    }
+
     /// A client connected over GraphQL WebSocket is told to reconnect (1012) when the gateway stops.
     func testConnectedSocketIsToldToReconnectElsewhere() async throws {
         let (process, port, errors) = try await Self.startServer(drainMilliseconds: 200)

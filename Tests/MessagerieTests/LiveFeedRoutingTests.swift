@@ -28,6 +28,22 @@ final class LiveFeedRoutingTests: XCTestCase {
         XCTAssertNil(plan[stranger], "presence goes to the person's contacts only")
     }
 
+    func testNewMessagesOfABatchGoOutInSequenceOrderOthersKeepTheirPlace() {
+        let conversation = UUID(), other = UUID()
+        func created(_ seq: Int64, in id: UUID = conversation) -> DomainEvent {
+            .messageCreated(conversationId: id, messageId: UUID(), seq: seq, senderId: ada)
+        }
+        let typing = DomainEvent.typing(conversationId: conversation, userId: bola, isTyping: true, at: Date())
+        let batch = [created(12), typing, created(11), created(3, in: other), created(13)]
+        let ordered = LiveFeed.inSequence(batch)
+        let seqs = ordered.compactMap { event -> Int64? in
+            if case .messageCreated(let id, _, let seq, _) = event, id == conversation { return seq } else { return nil }
+        }
+        XCTAssertEqual(seqs, [11, 12, 13])
+        guard case .typing = ordered[1] else { return XCTFail("the typing event moved: \(ordered)") }
+        XCTAssertEqual(ordered.count, batch.count)
+    }
+
     func testMembershipReachesEverySubscriberOfItsKind() {
         var registry = LiveFeed.Registry()
         let messages = UUID(), presence = UUID(), socket = UUID()

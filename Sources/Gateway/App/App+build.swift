@@ -40,7 +40,8 @@ func buildApplication(
     let metrics = PrometheusMetricsFactory(registry: registry)
     let assembled = try await Assembly.domain(settings: settings, db: db, endpoint: endpoint, metrics: metrics, logger: logger)
     let (domain, tokens) = (assembled.services, assembled.tokens)
-    services.append(contentsOf: assembled.background)
+    let schemaGate = SchemaGate()
+    services.append(contentsOf: assembled.background.map { AfterSchema(inner: $0, gate: schemaGate, gated: settings.migrateOnStart) })
 
     let migrator = try Migrator(directory: MigrationsLocation.resolve(settings.migrationsDirectory))
     let engine = try GraphQLEngine(
@@ -60,8 +61,15 @@ func buildApplication(
 
     // Upgrade requests are matched here: GraphQL over WebSocket and the Socket.IO WebSocket transport.
     let webSocketRouter = Router(context: AppWebSocketContext.self)
-    GraphQLWebSocketRoute(engine: engine, services: domain, tokens: tokens, limits: settings.webSocket, lifecycle: lifecycle).addRoutes(to: webSocketRouter)
-    services.append(SocketIOWiring.add(router: router, webSocketRouter: webSocketRouter, services: domain, tokens: tokens, settings: settings, lifecycle: lifecycle))
+    // One session check per door and interval for all its connections.
+    let graphQLSessions = SessionWatch(db: db, interval: settings.webSocket.sessionCheckInterval, logger: logger)
+    let socketIOSessions = SessionWatch(db: db, interval: settings.socketIO.sessionCheckInterval, logger: logger)
+    services.append(contentsOf: [graphQLSessions, socketIOSessions].map { AfterSchema(inner: $0, gate: schemaGate, gated: settings.migrateOnStart) })
+    GraphQLWebSocketRoute(engine: engine, services: domain, tokens: tokens, limits: settings.webSocket, lifecycle: lifecycle, sessions: graphQLSessions)
+        .addRoutes(to: webSocketRouter)
+    services.append(SocketIOWiring.add(
+        router: router, webSocketRouter: webSocketRouter, services: domain, tokens: tokens, settings: settings, lifecycle: lifecycle,
+        sessions: socketIOSessions))
 
     var app = Application(
         router: router,
@@ -77,6 +85,7 @@ func buildApplication(
         app.beforeServerStarts {
             let applied = try await migrator.apply(db, logger: logger)
             logger.info("database schema is current", metadata: ["applied": "\(applied.count)"])
+            schemaGate.open()
         }
     }
     return app

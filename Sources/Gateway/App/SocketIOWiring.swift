@@ -11,14 +11,13 @@ enum SocketIOWiring {
 
     static func add(
         router: Router<AppRequestContext>, webSocketRouter: Router<AppWebSocketContext>, services: DomainServices,
-        tokens: AccessTokens, settings: Settings, lifecycle: GatewayLifecycle
+        tokens: AccessTokens, settings: Settings, lifecycle: GatewayLifecycle, sessions: SessionWatch
     ) -> any Service {
         var configuration = settings.socketIO.configuration
         configuration.engine.allowedOrigins = settings.compat.corsAllowedOrigins.isEmpty ? nil : settings.compat.corsAllowedOrigins
         let server = SocketIOServer(configuration: configuration, namespaces: [
             MessagingNamespace.make(
-                services: services, maxConnectionsPerUser: settings.socketIO.maxConnectionsPerUser,
-                sessionCheckInterval: settings.socketIO.sessionCheckInterval
+                services: services, maxConnectionsPerUser: settings.socketIO.maxConnectionsPerUser, sessions: sessions
             ) { token in
                 let (userId, sessionId, expiresAt) = try await tokens.verifyWithExpiry(token)
                 let viewer = try await services.auth.authenticate(userId: userId, sessionId: sessionId)

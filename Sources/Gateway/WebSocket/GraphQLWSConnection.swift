@@ -25,6 +25,7 @@ final class GraphQLWSConnection: Sendable {
         /// Running operations; the token tells a finished one from a later one reusing its id.
         var operations: [String: (token: UUID, task: Task<Void, Never>)] = [:]
         var timers: [Task<Void, Never>] = []
+        var watch: SessionWatch.Token?
         var ended = false
     }
 
@@ -88,12 +89,13 @@ final class GraphQLWSConnection: Sendable {
 
         var iterator = endings.makeAsyncIterator()
         let ending = await iterator.next() ?? .clientGone(error: nil)
-        let (operations, timers, admitted, viewer) = state.withLockedValue { state in
+        let (operations, timers, admitted, viewer, watch) = state.withLockedValue { state in
             state.session.closed()
-            defer { state.operations = [:]; state.timers = [] }
-            return (state.operations.values.map(\.task), state.timers, state.admitted, state.viewer)
+            defer { state.operations = [:]; state.timers = []; state.watch = nil }
+            return (state.operations.values.map(\.task), state.timers, state.admitted, state.viewer, state.watch)
         }
         for task in operations + timers { task.cancel() }
+        if let watch { route.sessions.unwatch(watch) }
         if let admitted { route.registry.release(admitted) }
         if let viewer { await services.presence.disconnected(viewer.userId) }
 
@@ -318,21 +320,14 @@ final class GraphQLWSConnection: Sendable {
             try await Task.sleep(for: .milliseconds(max(0, Int(expiresAt.timeIntervalSinceNow * 1000))))
             self.end(.close(.forbidden, "Forbidden: access token expired; reconnect with a fresh token", slow: false))
         }
-        let period = limits.sessionCheckInterval
-        let services = services
-        addTimer {
-            while true {
-                try await Task.sleep(for: period)
-                do {
-                    _ = try await services.auth.authenticate(userId: viewer.userId, sessionId: viewer.sessionId)
-                } catch let error as DomainError {
-                    self.end(.close(.forbidden, "Forbidden: \(error.publicMessage)", slow: false))
-                    return
-                } catch {
-                    continue // the database hiccuped; check again next time
-                }
-            }
+        let watch = route.sessions.watch(viewer) { error in
+            self.end(.close(.forbidden, "Forbidden: \(error.publicMessage)", slow: false))
         }
+        let ended = state.withLockedValue { state in
+            state.watch = watch
+            return state.ended
+        }
+        if ended { route.sessions.unwatch(watch) }
     }
 
     // MARK: Operations

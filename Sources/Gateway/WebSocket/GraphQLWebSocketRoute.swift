@@ -13,6 +13,8 @@ struct GraphQLWebSocketRoute: Sendable {
     let tokens: AccessTokens
     let limits: GraphQLWSLimits
     let lifecycle: GatewayLifecycle
+    /// Checks the sessions of every connection of this route at `limits.sessionCheckInterval`.
+    let sessions: SessionWatch
     let registry = WSConnectionRegistry()
 
     func addRoutes(to router: Router<AppWebSocketContext>) {

@@ -191,10 +191,29 @@ public final class LiveFeed: Service, Sendable {
 
     func handle(_ events: [DomainEvent]) async {
         do {
-            broadcast(try await enrich(events))
+            broadcast(try await enrich(Self.inSequence(events)))
         } catch {
             core.logger.error("could not load live events", metadata: ["error": "\(String(reflecting: error))"])
         }
+    }
+
+    /// Two sends commit in sequence order but may publish in the other; each subscriber would take
+    /// the swap for a lost notification and reload the gap from the database (a thousand queries
+    /// for a thousand-member group). Within a batch, new messages go out in sequence order; the
+    /// other events keep their places.
+    static func inSequence(_ events: [DomainEvent]) -> [DomainEvent] {
+        var slots: [Int] = []
+        var created: [(seq: Int64, event: DomainEvent)] = []
+        for (index, event) in events.enumerated() {
+            if case .messageCreated(_, _, let seq, _) = event {
+                slots.append(index)
+                created.append((seq, event))
+            }
+        }
+        guard created.count > 1 else { return events }
+        var ordered = events
+        for (slot, entry) in zip(slots, created.sorted { $0.seq < $1.seq }) { ordered[slot] = entry.event }
+        return ordered
     }
 
     private func enrich(_ events: [DomainEvent]) async throws -> [LiveEvent] {

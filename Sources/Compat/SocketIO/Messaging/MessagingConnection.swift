@@ -4,9 +4,10 @@ import Resolvers
 
 /// One signed-in Socket.IO client: it counts for presence while connected, receives the live
 /// events its user may see, and acts through the domain services.
+/// When a connection's access must end: its token's expiry, and its session as the watch sees it.
 struct SessionExpiry: Sendable {
     var expiresAt: Date?
-    var checkInterval: Duration = .seconds(30)
+    var sessions: SessionWatch?
 }
 
 final class MessagingConnection: SocketIOEventHandler, Sendable {
@@ -125,23 +126,23 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
 
     /// A connection lives no longer than its token and its session: at expiry, or once the
     /// session is found revoked (sign-out), the server disconnects it; the client signs in again.
+    /// Disconnects when the token expires or the session watch says the session ended.
     private func guardSession() async {
-        while !Task.isCancelled {
-            var wait = expiry.checkInterval
-            if let expiresAt = expiry.expiresAt {
-                let left = expiresAt.timeIntervalSinceNow
-                if left <= 0 { break }
-                wait = min(wait, .milliseconds(Int64(left * 1000) + 1))
+        let (ends, end) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let watch = expiry.sessions?.watch(viewer) { _ in end.yield() }
+        defer { if let watch { expiry.sessions?.unwatch(watch) } }
+        let expiresAt = expiry.expiresAt
+        if let expiresAt {
+            let left = expiresAt.timeIntervalSinceNow
+            guard left > 0 else { return await socket.disconnect() }
+            let expiring = Task {
+                try? await Task.sleep(for: .milliseconds(Int64(left * 1000) + 1))
+                end.yield()
             }
-            do { try await Task.sleep(for: wait) } catch { return }
-            if let expiresAt = expiry.expiresAt, expiresAt.timeIntervalSinceNow <= 0 { break }
-            do {
-                _ = try await services.auth.authenticate(userId: viewer.userId, sessionId: viewer.sessionId)
-            } catch is DomainError {
-                break
-            } catch {
-                continue  // the database is unwell; that is not the client's fault
-            }
+            defer { expiring.cancel() }
+            for await _ in ends { break }
+        } else {
+            for await _ in ends { break }
         }
         guard !Task.isCancelled else { return }
         await socket.disconnect()

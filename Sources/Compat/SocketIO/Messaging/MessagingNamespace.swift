@@ -19,7 +19,7 @@ public enum MessagingNamespace {
     public typealias Authenticator = @Sendable (String) async throws -> Identity
 
     public static func make(
-        services: DomainServices, maxConnectionsPerUser: Int = 10, sessionCheckInterval: Duration = .seconds(30),
+        services: DomainServices, maxConnectionsPerUser: Int = 10, sessions: SessionWatch? = nil,
         authenticate: @escaping Authenticator
     ) -> SocketIONamespace {
         let slots = UserSlots(limit: maxConnectionsPerUser)
@@ -34,7 +34,7 @@ public enum MessagingNamespace {
             }
             let connection = MessagingConnection(
                 socket: socket, viewer: viewer, services: services,
-                expiry: SessionExpiry(expiresAt: identity.expiresAt, checkInterval: sessionCheckInterval), cache: cache
+                expiry: SessionExpiry(expiresAt: identity.expiresAt, sessions: sessions), cache: cache
             ) {
                 slots.release(viewer.userId)
             }
