@@ -2,14 +2,14 @@ import Foundation
 import NIOConcurrencyHelpers
 import Resolvers
 
-/// One signed-in Socket.IO client: it counts for presence while connected, receives the live
-/// events its user may see, and acts through the domain services.
 /// When a connection's access must end: its token's expiry, and its session as the watch sees it.
 struct SessionExpiry: Sendable {
     var expiresAt: Date?
     var sessions: SessionWatch?
 }
 
+/// One signed-in Socket.IO client: it counts for presence while connected, receives the live
+/// events its user may see, and acts through the domain services.
 final class MessagingConnection: SocketIOEventHandler, Sendable {
     let socket: SocketIOSocket
     let viewer: Viewer
@@ -125,25 +125,20 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
     }
 
     /// A connection lives no longer than its token and its session: at expiry, or once the
-    /// session is found revoked (sign-out), the server disconnects it; the client signs in again.
-    /// Disconnects when the token expires or the session watch says the session ended.
+    /// session is found revoked (sign-out, told by the session watch), the server disconnects it;
+    /// the client signs in again.
     private func guardSession() async {
         let (ends, end) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let watch = expiry.sessions?.watch(viewer) { _ in end.yield() }
         defer { if let watch { expiry.sessions?.unwatch(watch) } }
-        let expiresAt = expiry.expiresAt
-        if let expiresAt {
-            let left = expiresAt.timeIntervalSinceNow
-            guard left > 0 else { return await socket.disconnect() }
-            let expiring = Task {
-                try? await Task.sleep(for: .milliseconds(Int64(left * 1000) + 1))
+        let expiring = expiry.expiresAt.map { expiresAt in
+            Task {
+                try? await Task.sleep(for: .milliseconds(max(0, Int64(expiresAt.timeIntervalSinceNow * 1000)) + 1))
                 end.yield()
             }
-            defer { expiring.cancel() }
-            for await _ in ends { break }
-        } else {
-            for await _ in ends { break }
         }
+        defer { expiring?.cancel() }
+        for await _ in ends { break }
         guard !Task.isCancelled else { return }
         await socket.disconnect()
     }
