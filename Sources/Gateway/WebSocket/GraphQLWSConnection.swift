@@ -116,13 +116,16 @@ final class GraphQLWSConnection: Sendable {
             let closing = Task {
                 try? await outbound.close(.init(codeNumber: Int(code.rawValue)), reason: Self.closeReason(reason))
             }
+            // The close frame goes out first: when the reader has already stopped (a message too
+            // large), waiting for it alone returned at once and cancelled the close before it was
+            // written, and the client saw the connection drop without a code.
+            _ = await within(limits.closeGrace, { await closing.value }, orElse: { closing.cancel() })
             // The client answers the close frame; its answer ends the reader. One that never reads
             // again is dropped when the grace period ends.
             let answered = await within(limits.closeGrace, { await reader.value }, orElse: { reader.cancel() })
             if answered == nil {
                 logger.debug("socket did not answer the close frame in time", metadata: ["code": "\(code)"])
             }
-            closing.cancel()
         }
     }
 
