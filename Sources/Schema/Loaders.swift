@@ -19,11 +19,18 @@ final class Loaders: Sendable {
             Dictionary(uniqueKeysWithValues: try await services.presence.presence(of: ids).map { ($0.userId, $0) })
         }
         self.presence = presence
-        users = Batcher { ids in
+        let users = Batcher<User> { ids in
             await presence.know(ids)
             return Dictionary(uniqueKeysWithValues: try await services.users.users(ids: ids).map { ($0.id, $0) })
         }
-        receipts = Batcher { ids in try await services.receipts.receipts(messageIds: ids) }
+        self.users = users
+        // The people named by receipts and members are loaded with the first of them asked for,
+        // not one query each.
+        receipts = Batcher { ids in
+            let receipts = try await services.receipts.receipts(messageIds: ids)
+            await users.know(receipts.values.flatMap { $0.map(\.userId) })
+            return receipts
+        }
         attachments = Batcher { ids in try await services.attachments.attachments(messageIds: ids) }
         reactions = Batcher { ids in
             guard let viewer else { return [:] }
@@ -38,7 +45,11 @@ final class Loaders: Sendable {
             return Dictionary(uniqueKeysWithValues: try await services.conversations.conversations(ids: ids, viewer: viewer).map { ($0.id, $0) })
         }
         self.conversations = conversations
-        members = Batcher { ids in try await services.conversations.members(conversationIds: ids) }
+        members = Batcher { ids in
+            let members = try await services.conversations.members(conversationIds: ids)
+            await users.know(members.values.flatMap { $0.map(\.userId) })
+            return members
+        }
         lastMessages = Batcher { ids in
             var known: [Conversation] = []
             for id in ids { if let conversation = try await conversations.get(id) { known.append(conversation) } }

@@ -45,7 +45,8 @@ func buildApplication(
 
     let migrator = try Migrator(directory: MigrationsLocation.resolve(settings.migrationsDirectory))
     let engine = try GraphQLEngine(
-        limits: GraphQLLimits(maxDepth: settings.maxQueryDepth, maxCost: settings.maxQueryCost, introspection: settings.introspection),
+        limits: GraphQLLimits(maxDepth: settings.maxQueryDepth, maxCost: settings.maxQueryCost, introspection: settings.introspection,
+                              directExecution: settings.directExecution),
         logger: logger, metrics: metrics)
 
     let router = Router(context: AppRequestContext.self)

@@ -12,6 +12,13 @@ struct PreparedDocument: Sendable {
     let document: Document
     let operations: [OperationDefinition]
     let fragments: [String: FragmentDefinition]
+    /// Operations (by position) the direct executor runs; the others run on GraphQLSwift.
+    var direct: Set<Int> = []
+
+    func runsDirect(_ operation: OperationDefinition) -> Bool {
+        guard let index = operations.firstIndex(where: { $0 === operation }) else { return false }
+        return direct.contains(index)
+    }
 
     func operation(named name: String?) -> OperationDefinition? {
         if let name { return operations.first { $0.name?.value == name } }
@@ -34,6 +41,8 @@ struct GraphQLLimits: Sendable {
     var maxDepth = 12
     var maxCost = 5000
     var introspection = true
+    /// Off: every operation runs on GraphQLSwift's executor (slower; kept as a way back).
+    var directExecution = true
     var cacheSize = 512
 }
 
@@ -45,11 +54,13 @@ final class GraphQLEngine: Sendable {
     let logger: Logger
     let metrics: OperationMetrics
     let shared = SharedExecutions()
+    let direct: DirectExecutor
     private let cache = NIOLockedValueBox([String: PreparedDocument]())
     private let rules: [@Sendable (ValidationContext) -> Visitor]
 
     init(limits: GraphQLLimits, logger: Logger, metrics: any MetricsFactory = NOOPMetricsHandler.instance) throws {
         schema = try MessagerieSchema.build()
+        direct = try DirectExecutor(schema: schema.schema)
         self.metrics = OperationMetrics(factory: metrics)
         self.limits = limits
         self.logger = logger
@@ -69,9 +80,14 @@ final class GraphQLEngine: Sendable {
         var errors = validate(schema: schema.schema, ast: document, rules: rules)
         errors += DocumentRules.singleRootFieldSubscriptions(document)
         errors += DocumentRules.overlappingFields(document)
-        let prepared = PreparedDocument(
+        var prepared = PreparedDocument(
             document: document, operations: DocumentRules.operations(of: document),
             fragments: DocumentRules.fragments(of: document))
+        if limits.directExecution {
+            prepared.direct = Set(prepared.operations.indices.filter {
+                direct.schema.supports(prepared.operations[$0], fragments: prepared.fragments)
+            })
+        }
         for operation in prepared.operations {
             let depth = DocumentRules.depth(of: operation, fragments: prepared.fragments)
             if depth > limits.maxDepth {
@@ -124,6 +140,10 @@ final class GraphQLEngine: Sendable {
         _ prepared: PreparedDocument, operation: OperationDefinition, variables: [String: Map], rootValue: any Sendable,
         context: OperationContext
     ) async -> GraphQLResult {
+        if prepared.runsDirect(operation), let result = await direct.execute(
+            operation, fragments: prepared.fragments, variables: variables, rootValue: rootValue, context: context) {
+            return result
+        }
         do {
             return try await GraphQL.execute(
                 schema: schema.schema, documentAST: prepared.document, rootValue: rootValue, context: context,

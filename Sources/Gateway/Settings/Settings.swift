@@ -38,6 +38,7 @@ struct Settings: Sendable {
     var migrateOnStart = true
     var migrationsDirectory: String?
     var introspection = true
+    var directExecution = true
     var maxQueryDepth = 12
     var maxQueryCost = 5000
     var maxRequestBytes = 1 << 20
@@ -119,6 +120,7 @@ struct Settings: Sendable {
         migrateOnStart = try reader.bool("MIGRATE_ON_START") ?? migrateOnStart
         migrationsDirectory = reader.string("MIGRATIONS_DIR")
         introspection = try reader.bool("GRAPHQL_INTROSPECTION") ?? introspection
+        directExecution = try reader.bool("GRAPHQL_DIRECT_EXECUTION") ?? directExecution
         maxQueryDepth = try reader.int("GRAPHQL_MAX_DEPTH", in: 2...100) ?? maxQueryDepth
         maxQueryCost = try reader.int("GRAPHQL_MAX_COST", in: 10...1_000_000) ?? maxQueryCost
         maxRequestBytes = try reader.int("MAX_REQUEST_BYTES", in: 1024...(64 << 20)) ?? maxRequestBytes

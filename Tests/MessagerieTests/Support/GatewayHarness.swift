@@ -18,7 +18,7 @@ struct GatewayHarness: Sendable {
     let endpoint: DatabaseEndpoint
     let termii: FakeHTTPServer
     let termiiMode: TermiiMode
-    let settings: Settings
+    var settings: Settings
     let logger: Logger
 
     /// The settings of every test, as an environment dictionary (parsed like production).

@@ -1,0 +1,163 @@
+import GraphQL
+import OrderedCollections
+
+/// One execution: its variables, the errors met so far, and the selections already collected.
+/// Used by one task only, from start to end.
+final class DirectRun {
+    private static let noArguments: Map = .dictionary([:])
+
+    let schema: DirectSchema
+    let info: GraphQLResolveInfo
+    let context: any Sendable
+    let variables: [String: Map]
+    let fragments: [String: FragmentDefinition]
+    private(set) var errors: [GraphQLError] = []
+    var collected: [CollectKey: OrderedDictionary<String, [Field]>] = [:]
+    /// Whether values of a type are optionals: the cast that tells is paid once per type.
+    private var optionalTypes: [ObjectIdentifier: Bool] = [:]
+
+    init(schema: DirectSchema, info: GraphQLResolveInfo, context: any Sendable, variables: [String: Map],
+         fragments: [String: FragmentDefinition]) {
+        self.schema = schema
+        self.info = info
+        self.context = context
+        self.variables = variables
+        self.fragments = fragments
+    }
+
+    func executeFields(
+        _ object: DirectSchema.ObjectPlan, _ source: any Sendable, _ fields: OrderedDictionary<String, [Field]>, path: ResponsePath?
+    ) async throws(NullBubble) -> OrderedDictionary<String, Map> {
+        var result = OrderedDictionary<String, Map>(minimumCapacity: fields.count)
+        for (key, nodes) in fields {
+            let name = nodes[0].name.value
+            if name == "__typename" {
+                result[key] = .string(object.name)
+                continue
+            }
+            let fieldPath = ResponsePath(path, .key(key))
+            guard let plan = object.fields[name] else {
+                record(GraphQLError(message: "Cannot query field \"\(name)\" on type \"\(object.name)\"."), nodes, fieldPath)
+                throw NullBubble()
+            }
+            result[key] = try await executeField(object, plan, source, nodes, fieldPath)
+        }
+        return result
+    }
+
+    private func executeField(
+        _ object: DirectSchema.ObjectPlan, _ plan: DirectSchema.FieldPlan, _ source: any Sendable, _ nodes: [Field],
+        _ path: ResponsePath
+    ) async throws(NullBubble) -> Map {
+        let value: (any Sendable)?
+        do {
+            guard let resolve = plan.resolve else { throw GraphQLError(message: "Field \(object.name).\(plan.name) has no resolver.") }
+            let arguments = plan.arguments.isEmpty ? Self.noArguments : try schema.arguments(plan, nodes[0], variables: variables)
+            value = try await resolve(source, arguments, context, info)
+        } catch {
+            record(error, nodes, path)
+            if case .nonNull = plan.type { throw NullBubble() }
+            return .null
+        }
+        return try await complete(plan.type, value, nodes, path, field: (object.name, plan.name))
+    }
+
+    /// A value in a position of `type`: a nullable position stops a bubbling null.
+    private func complete(
+        _ type: DirectSchema.Output, _ value: (any Sendable)?, _ nodes: [Field], _ path: ResponsePath,
+        field: (parent: String, name: String)
+    ) async throws(NullBubble) -> Map {
+        if case .nonNull(let inner) = type {
+            let completed = try await completeValue(inner, value, nodes, path, field: field)
+            if completed == .null {
+                record(GraphQLError(message: "Cannot return null for non-nullable field \(field.parent).\(field.name)."), nodes, path)
+                throw NullBubble()
+            }
+            return completed
+        }
+        do {
+            return try await completeValue(type, value, nodes, path, field: field)
+        } catch {
+            return .null
+        }
+    }
+
+    private func completeValue(
+        _ type: DirectSchema.Output, _ value: (any Sendable)?, _ nodes: [Field], _ path: ResponsePath,
+        field: (parent: String, name: String)
+    ) async throws(NullBubble) -> Map {
+        guard let value = unwrap(value) else { return .null }
+        switch type {
+        case .leaf(let leaf):
+            do {
+                return try leaf.serialize(value: value)
+            } catch {
+                record(error, nodes, path)
+                throw NullBubble()
+            }
+        case .list(let itemType):
+            guard let items = value as? [(any Sendable)?] else {
+                record(GraphQLError(message: "Expected array, but did not find one for field \(field.parent).\(field.name)."), nodes, path)
+                throw NullBubble()
+            }
+            var completed: [Map] = []
+            completed.reserveCapacity(items.count)
+            for (index, item) in items.enumerated() {
+                completed.append(try await complete(itemType, item, nodes, ResponsePath(path, .index(index)), field: field))
+            }
+            return .array(completed)
+        case .object(let name):
+            guard let object = schema.objects[name] else {
+                record(GraphQLError(message: "Unknown type \(name)."), nodes, path)
+                throw NullBubble()
+            }
+            return .dictionary(try await executeFields(object, value, collect(name, nodes.compactMap(\.selectionSet)), path: path))
+        case .nonNull, .unsupported:
+            record(GraphQLError(message: "Cannot complete a value of field \(field.parent).\(field.name)."), nodes, path)
+            throw NullBubble()
+        }
+    }
+
+    /// Resolvers return optionals inside `Any`; GraphQLSwift finds them with a `Mirror` per value.
+    func unwrap(_ value: (any Sendable)?) -> (any Sendable)? {
+        guard let value else { return nil }
+        let type = ObjectIdentifier(Swift.type(of: value))
+        let isOptional: Bool
+        if let known = optionalTypes[type] {
+            isOptional = known
+        } else {
+            isOptional = value is any OptionalValue
+            optionalTypes[type] = isOptional
+        }
+        if isOptional, let optional = value as? any OptionalValue { return unwrap(optional.wrappedSendable) }
+        if type == ObjectIdentifier(Map.self), let map = value as? Map, map == .null || map == .undefined { return nil }
+        return value
+    }
+
+    /// Errors as GraphQLSwift reports them, with the field's location and path added when the
+    /// error did not carry a path of its own.
+    private func record(_ error: any Error, _ nodes: [Field], _ path: ResponsePath) {
+        if let error = error as? GraphQLError {
+            guard error.path.elements.isEmpty else { return errors.append(error) }
+            errors.append(GraphQLError(
+                message: error.message, nodes: nodes, path: path.indexPath, originalError: error.originalError,
+                extensions: error.extensions))
+        } else {
+            errors.append(GraphQLError(message: String(describing: error), nodes: nodes, path: path.indexPath, originalError: error))
+        }
+    }
+}
+
+protocol OptionalValue {
+    var wrappedSendable: (any Sendable)? { get }
+}
+
+extension Optional: OptionalValue {
+    var wrappedSendable: (any Sendable)? {
+        switch self {
+        // Values that reach here came out of resolvers typed `(any Sendable)?`.
+        case .some(let wrapped): (wrapped as Any) as! (any Sendable)
+        case .none: nil
+        }
+    }
+}
