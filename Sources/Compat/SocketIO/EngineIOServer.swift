@@ -129,7 +129,7 @@ public final class EngineIOServer: Service, Sendable {
         sessions.withLockedValue { $0[session.sid] = session }
         await session.start()
         let onSession = self.onSession
-        Task {
+        Task.detached {
             await onSession(session)
             await session.close(reason: "server namespace disconnect")
         }

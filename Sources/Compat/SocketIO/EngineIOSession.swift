@@ -105,7 +105,7 @@ public actor EngineIOSession {
             pingTimeout: EngineIOConfiguration.milliseconds(configuration.pingTimeout), maxPayload: configuration.maxPayload)
         enqueue([.open(handshake.json)])
         lastPong = .now
-        heartbeat = Task { [weak self] in await self?.beat() }
+        heartbeat = Task.detached { [weak self] in await self?.beat() }
     }
 
     // MARK: Sending

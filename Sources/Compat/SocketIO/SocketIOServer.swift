@@ -56,7 +56,10 @@ actor SocketIOClient {
                 await session.close(reason: "parse error")
                 break
             }
-            if let packet { await handle(packet) }
+            // Handled in a child task: a connect or an event grows the stack of the task it runs in
+            // (authentication, database queries), and Swift keeps a task's stack until the task
+            // ends; this one lasts as long as the session.
+            if let packet { await withTaskGroup(of: Void.self) { group in group.addTask { await self.handle(packet) } } }
         }
         let reason = await session.closeReason ?? "transport close"
         let remaining = sockets.values

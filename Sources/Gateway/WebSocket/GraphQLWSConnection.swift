@@ -72,13 +72,15 @@ final class GraphQLWSConnection: Sendable {
     // MARK: Lifecycle
 
     func run(_ inbound: WebSocketInboundStream) async throws {
-        let writer = Task { [frames, outbound, pendingBytes] in
+        // The connection's own tasks are detached: a child of the upgrade's task would copy its
+        // task-local values into a stack of its own, about a kilobyte per task and socket.
+        let writer = Task.detached { [frames, outbound, pendingBytes] in
             for await text in frames {
                 do { try await outbound.writeTextMessage(text) } catch { break }
                 pendingBytes.withLockedValue { $0 -= text.utf8.count }
             }
         }
-        let reader = Task { await self.read(inbound) }
+        let reader = Task.detached { await self.read(inbound) }
         let timeout = limits.initTimeout
         addTimer {
             try await Task.sleep(for: timeout)
@@ -159,7 +161,10 @@ final class GraphQLWSConnection: Sendable {
                     end(.close(.messageTooBig, "Message larger than \(limits.maxMessageBytes) bytes", slow: false))
                     return
                 }
-                await receive(text)
+                // Handled in a child task: what a message needs (token checks, a subscription's
+                // resolver, database queries) grows the stack of the task it runs in, and Swift
+                // keeps a task's stack until the task ends; the reader lasts as long as the socket.
+                await withTaskGroup(of: Void.self) { group in group.addTask { await self.receive(text) } }
             }
             end(.clientGone(error: nil))
         } catch {
@@ -194,7 +199,7 @@ final class GraphQLWSConnection: Sendable {
     }
 
     private func addTimer(_ body: @escaping @Sendable () async throws -> Void) {
-        let task = Task { do { try await body() } catch {} }
+        let task = Task.detached { do { try await body() } catch {} }
         state.withLockedValue { state in
             if state.ended { task.cancel() } else { state.timers.append(task) }
         }
@@ -371,7 +376,7 @@ final class GraphQLWSConnection: Sendable {
         let token = UUID()
         state.withLockedValue { state in
             guard !state.ended, state.session.operations.contains(id) else { return }
-            state.operations[id] = (token, Task {
+            state.operations[id] = (token, Task.detached {
                 await work()
                 self.state.withLockedValue { state in
                     if state.operations[id]?.token == token { state.operations[id] = nil }

@@ -90,8 +90,10 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
     func connected() async {
         services.telemetry.connections("socket.io").increment()
         await services.presence.connected(viewer.userId)
-        let task = Task { [self] in await self.forward() }
-        let guardTask = Task { [self] in await self.guardSession() }
+        // Detached: children of the connect handler's task would each copy its task-local values
+        // into a stack of their own, kept for the life of the socket.
+        let task = Task.detached { [self] in await self.forward() }
+        let guardTask = Task.detached { [self] in await self.guardSession() }
         let ended = state.withLockedValue { state in
             state.task = task
             state.guardTask = guardTask
