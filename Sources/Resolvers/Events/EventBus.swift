@@ -51,8 +51,10 @@ public final class EventHub: Sendable {
     }
 }
 
-/// Announces committed changes to every gateway. Events published within a few milliseconds of
-/// each other travel in one NOTIFY, so a burst of commits is one notification, not a burst.
+/// Announces committed changes to every gateway. At most one NOTIFY goes out per `window`: a burst
+/// of commits is one notification, not a burst. An event after a quiet spell goes out at once
+/// rather than waiting for companions that are not coming (the window used to delay every
+/// message of a quiet conversation).
 public final class EventPublisher: Service, Sendable {
     private let db: DatabasePool
     private let logger: Logger
@@ -80,8 +82,10 @@ public final class EventPublisher: Service, Sendable {
     }
 
     public func run() async throws {
+        var last: ContinuousClock.Instant?
         for await _ in wakeups.cancelOnGracefulShutdown() {
-            try? await Task.sleep(for: window)
+            if let last, last + window > .now { try? await Task.sleep(until: last + window, clock: .continuous) }
+            last = .now
             await flush()
         }
         await flush()

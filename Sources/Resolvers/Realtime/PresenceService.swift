@@ -28,7 +28,8 @@ public actor PresenceService: Service {
         var connections = 0
         var lastActivity = ContinuousClock.now
         var away = false
-        var pendingOffline: Task<Void, Never>?
+        /// Set while the last connection's grace period runs: OFFLINE is announced at this instant.
+        var offlineAt: ContinuousClock.Instant?
     }
 
     let db: DatabasePool
@@ -38,6 +39,10 @@ public actor PresenceService: Service {
     public nonisolated let gatewayId = UUID()
     private var local: [UUID: Local] = [:]
     private var registered = false
+    /// One task announces everyone whose grace period ended, in one statement per batch: when
+    /// 15,000 sockets drop at once (a network blip, a load balancer restart), 15,000 separate
+    /// deletes would queue for the database pool ahead of everyone's messages.
+    private var offlineSweep: Task<Void, Never>?
 
     public init(db: DatabasePool, logger: Logger, events: EventPublisher, policy: PresencePolicy = .init()) {
         self.db = db
@@ -52,9 +57,8 @@ public actor PresenceService: Service {
         var state = local[userId] ?? Local()
         state.connections += 1
         state.lastActivity = .now
-        let resumed = state.pendingOffline != nil
-        state.pendingOffline?.cancel()
-        state.pendingOffline = nil
+        let resumed = state.offlineAt != nil
+        state.offlineAt = nil
         let first = state.connections == 1 && !resumed
         let wasAway = state.away
         state.away = false
@@ -90,13 +94,11 @@ public actor PresenceService: Service {
                 """, logger: logger)
             return
         }
-        let grace = policy.offlineGrace
-        state.pendingOffline = Task { [weak self] in
-            try? await Task.sleep(for: grace)
-            guard !Task.isCancelled else { return }
-            await self?.lastConnectionGone(userId)
-        }
+        state.offlineAt = .now + policy.offlineGrace
         local[userId] = state
+        if offlineSweep == nil {
+            offlineSweep = Task { [weak self] in await self?.sweepOffline() }
+        }
     }
 
     /// Any sign of life from the person: a request, a frame, a typing event.
@@ -113,15 +115,24 @@ public actor PresenceService: Service {
         }
     }
 
-    private func lastConnectionGone(_ userId: UUID) async {
-        guard let state = local[userId], state.connections == 0 else { return }
-        local[userId] = nil
-        do {
-            try await db.query("DELETE FROM presence WHERE user_id = \(userId) AND gateway_id = \(gatewayId)", logger: logger)
-            try await announceOfflineIfGone([userId])
-        } catch {
-            logger.error("presence update failed", metadata: ["error": "\(error)"])
+    /// Announces, batch by batch, the people whose last connection closed and stayed closed for
+    /// the grace period; ends when nobody is waiting.
+    private func sweepOffline() async {
+        while let next = local.values.compactMap(\.offlineAt).min() {
+            if next > .now { try? await Task.sleep(until: next, clock: .continuous) }
+            let now = ContinuousClock.now
+            let due = local.filter { $0.value.offlineAt.map { $0 <= now } ?? false }
+            let gone = due.filter { $0.value.connections == 0 }.map(\.key)
+            for (id, state) in due { if state.connections == 0 { local[id] = nil } else { local[id]?.offlineAt = nil } }
+            guard !gone.isEmpty else { continue }
+            do {
+                try await db.query("DELETE FROM presence WHERE user_id = ANY(\(gone)) AND gateway_id = \(gatewayId)", logger: logger)
+                try await announceOfflineIfGone(gone)
+            } catch {
+                logger.error("presence update failed", metadata: ["error": "\(error)", "users": "\(gone.count)"])
+            }
         }
+        offlineSweep = nil
     }
 
     private func announceOfflineIfGone(_ users: [UUID]) async throws {
