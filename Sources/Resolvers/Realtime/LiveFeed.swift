@@ -179,12 +179,22 @@ public final class LiveFeed: Service, Sendable {
             for event in live { registry.recipients(of: event, into: &plan) }
             return plan.compactMap { id, events in registry.continuations[id].map { ($0, events) } }
         }
-        for (target, events) in targets {
-            for event in events {
-                if case .dropped = target.yield(event) {
-                    target.finish()
-                    break
-                }
+        for (target, events) in targets { Self.offer(events, to: target) }
+    }
+
+    /// Hands a subscriber its events. A message, receipt, reaction or membership change that does
+    /// not fit its full buffer ends the stream, and the client catches up from the log. Presence
+    /// and typing are signals of the moment: one that does not fit is dropped. Ending the stream
+    /// for them cut off every contact's socket whenever many people went offline at once (1,500
+    /// in the benchmark), and a cut-off client has to reconnect and reload all the same.
+    static func offer(_ events: [LiveEvent], to target: AsyncStream<LiveEvent>.Continuation) {
+        for event in events {
+            guard case .dropped = target.yield(event) else { continue }
+            switch event.kind {
+            case .presence, .typing: continue
+            default:
+                target.finish()
+                return
             }
         }
     }
