@@ -43,6 +43,9 @@ public actor PresenceService: Service {
     /// 15,000 sockets drop at once (a network blip, a load balancer restart), 15,000 separate
     /// deletes would queue for the database pool ahead of everyone's messages.
     private var offlineSweep: Task<Void, Never>?
+    /// Last connections closed, in the order their grace periods end (the grace is the same for
+    /// all), so the sweep reads only what is due instead of every connected person.
+    private var offlineQueue: [(userId: UUID, at: ContinuousClock.Instant)] = []
 
     public init(db: DatabasePool, logger: Logger, events: EventPublisher, policy: PresencePolicy = .init()) {
         self.db = db
@@ -94,8 +97,10 @@ public actor PresenceService: Service {
                 """, logger: logger)
             return
         }
-        state.offlineAt = .now + policy.offlineGrace
+        let at = ContinuousClock.now + policy.offlineGrace
+        state.offlineAt = at
         local[userId] = state
+        offlineQueue.append((userId, at))
         if offlineSweep == nil {
             offlineSweep = Task { [weak self] in await self?.sweepOffline() }
         }
@@ -118,12 +123,18 @@ public actor PresenceService: Service {
     /// Announces, batch by batch, the people whose last connection closed and stayed closed for
     /// the grace period; ends when nobody is waiting.
     private func sweepOffline() async {
-        while let next = local.values.compactMap(\.offlineAt).min() {
+        while let next = offlineQueue.first?.at {
             if next > .now { try? await Task.sleep(until: next, clock: .continuous) }
             let now = ContinuousClock.now
-            let due = local.filter { $0.value.offlineAt.map { $0 <= now } ?? false }
-            let gone = due.filter { $0.value.connections == 0 }.map(\.key)
-            for (id, state) in due { if state.connections == 0 { local[id] = nil } else { local[id]?.offlineAt = nil } }
+            let due = offlineQueue.prefix { $0.at <= now }.count
+            // An entry counts only if it is still that person's pending deadline: someone who came
+            // back cleared it, someone who left again has a later entry of their own.
+            let gone = offlineQueue.prefix(due).compactMap { entry -> UUID? in
+                guard let state = local[entry.userId], state.connections == 0, state.offlineAt == entry.at else { return nil }
+                return entry.userId
+            }
+            offlineQueue.removeFirst(due)
+            for id in gone { local[id] = nil }
             guard !gone.isEmpty else { continue }
             do {
                 try await db.query("DELETE FROM presence WHERE user_id = ANY(\(gone)) AND gateway_id = \(gatewayId)", logger: logger)
