@@ -84,29 +84,27 @@ extension DirectSchema {
             return .array([try literalValue(literal, item, variables: variables)])
         case .object(let name):
             guard let plan = inputObjects[name], !plan.isOneOf, let object = literal as? ObjectValue else { throw UncoercedInput() }
-            var values = OrderedDictionary<String, Map>()
-            for field in plan.fields {
-                if let given = object.fields.first(where: { $0.name.value == field.name }) {
-                    values[field.name] = try literalValue(given.value, field.type, variables: variables)
-                } else {
-                    values[field.name] = field.defaultValue ?? .undefined
-                }
-            }
-            return .dictionary(values)
+            return try literalValues(plan.fields, variables: variables) { name in object.fields.first { $0.name.value == name }?.value }
         case .leaf(let leaf):
             return (try? leaf.parseLiteral(valueAST: literal)) ?? .null
         }
     }
 
-    /// A field's arguments as GraphQLSwift hands them to resolvers: every defined argument, given,
-    /// defaulted or `.undefined`.
+    /// A field's arguments as GraphQLSwift hands them to resolvers.
     func arguments(_ plan: FieldPlan, _ field: Field, variables: [String: Map]) throws(UncoercedInput) -> Map {
+        try literalValues(plan.arguments, variables: variables) { name in field.arguments.first { $0.name.value == name }?.value }
+    }
+
+    /// Every defined argument or input field: given, defaulted or `.undefined`.
+    private func literalValues(
+        _ definitions: [Argument], variables: [String: Map], given: (String) -> (any Value)?
+    ) throws(UncoercedInput) -> Map {
         var values = OrderedDictionary<String, Map>()
-        for argument in plan.arguments {
-            if let given = field.arguments.first(where: { $0.name.value == argument.name }) {
-                values[argument.name] = try literalValue(given.value, argument.type, variables: variables)
+        for definition in definitions {
+            if let literal = given(definition.name) {
+                values[definition.name] = try literalValue(literal, definition.type, variables: variables)
             } else {
-                values[argument.name] = argument.defaultValue ?? .undefined
+                values[definition.name] = definition.defaultValue ?? .undefined
             }
         }
         return .dictionary(values)
