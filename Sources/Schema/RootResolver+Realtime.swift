@@ -1,5 +1,6 @@
 import Foundation
 import Graphiti
+import NIOConcurrencyHelpers
 import Resolvers
 
 /// The client fell too far behind the live stream; it reconnects and catches up with `after`.
@@ -59,7 +60,7 @@ extension RootResolver {
                 let page = try await services.messages.page(
                     conversationId: conversationId, request: PageRequest(first: 100, after: current), viewer: viewer)
                 var fresh: [Message] = []
-                for (_, message) in page.items where await positions.record(message) { fresh.append(message) }
+                for (_, message) in page.items where positions.record(message) { fresh.append(message) }
                 await cursor.move(to: page.hasNextPage ? page.items.last?.cursor : nil)
                 return fresh
             }
@@ -69,7 +70,7 @@ extension RootResolver {
                   filter == nil || message.conversationId == filter
             else { return [] }
             // A gap means a notification was lost: load what lies between from the log.
-            let missing = await positions.gap(before: message)
+            let missing = positions.gap(before: message)
             var result: [Message] = []
             if let from = missing {
                 let page = try await services.messages.page(
@@ -79,7 +80,7 @@ extension RootResolver {
             }
             result.append(message)
             var fresh: [Message] = []
-            for item in result where await positions.record(item) { fresh.append(item) }
+            for item in result where positions.record(item) { fresh.append(item) }
             if fresh.last?.id == message.id { services.telemetry.recordFanOut(of: message) }
             return fresh
         }
@@ -123,11 +124,11 @@ extension RootResolver {
         return try await stream(context, conversationId: nil, kinds: [.presence, .membership]) { event, viewer in
             switch event {
             case .presence(let userId, let status, let lastSeenAt, _):
-                guard await contacts.contains(userId) else { return [] }
+                guard contacts.contains(userId) else { return [] }
                 return [PresenceEvent(userId: userId, status: status, lastSeenAt: lastSeenAt)]
             case .membership:
                 // Group changes are rare; re-reading the contacts keeps joins and removals exact.
-                await contacts.replace(try await services.conversations.contacts(of: viewer.userId))
+                contacts.replace(try await services.conversations.contacts(of: viewer.userId))
                 return []
             default:
                 return []
@@ -137,34 +138,39 @@ extension RootResolver {
 }
 
 /// Last sequence number delivered per conversation: drops what catch-up already sent and
-/// detects gaps left by a lost notification.
-actor SeqPositions {
-    private var last: [UUID: Int64] = [:]
+/// detects gaps left by a lost notification. A lock, not an actor: it is asked twice per
+/// delivery, and the two actor hops were a measurable share of a fan-out's cost.
+final class SeqPositions: Sendable {
+    private let last = NIOLockedValueBox<[UUID: Int64]>([:])
 
     /// False when the message was already delivered.
     @discardableResult
     func record(_ message: Message) -> Bool {
-        if let seen = last[message.conversationId], message.seq <= seen { return false }
-        last[message.conversationId] = message.seq
-        return true
+        last.withLockedValue { last in
+            if let seen = last[message.conversationId], message.seq <= seen { return false }
+            last[message.conversationId] = message.seq
+            return true
+        }
     }
 
     /// The last delivered sequence number when `message` does not follow it directly.
     func gap(before message: Message) -> Int64? {
-        guard let seen = last[message.conversationId], message.seq > seen + 1 else { return nil }
-        return seen
+        last.withLockedValue { last in
+            guard let seen = last[message.conversationId], message.seq > seen + 1 else { return nil }
+            return seen
+        }
     }
 }
 
-actor Contacts {
-    private var ids: Set<UUID>
+final class Contacts: Sendable {
+    private let ids: NIOLockedValueBox<Set<UUID>>
     private let only: Set<UUID>?
 
     init(ids: Set<UUID>, only: Set<UUID>?) {
-        self.ids = ids
+        self.ids = NIOLockedValueBox(ids)
         self.only = only
     }
 
-    func contains(_ id: UUID) -> Bool { ids.contains(id) && (only?.contains(id) ?? true) }
-    func replace(_ next: Set<UUID>) { ids = next }
+    func contains(_ id: UUID) -> Bool { ids.withLockedValue { $0.contains(id) } && (only?.contains(id) ?? true) }
+    func replace(_ next: Set<UUID>) { ids.withLockedValue { $0 = next } }
 }

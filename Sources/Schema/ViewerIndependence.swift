@@ -86,23 +86,32 @@ public enum ViewerIndependence {
     }
 
     /// What identifies one event for every subscriber that receives it; nil for events that are
-    /// never shared.
-    public static func identity(of event: any Sendable) -> String? {
+    /// never shared. Compared and hashed as it is: it is built for every delivery, and formatting
+    /// ids and dates into a string cost more than the lookup it keys.
+    public static func identity(of event: any Sendable) -> EventIdentity? {
         switch event {
         case let message as Message:
-            "m:\(message.id):\(message.seq):\(stamp(message.editedAt)):\(stamp(message.deletedAt))"
+            .message(message.id, seq: message.seq, editedAt: message.editedAt, deletedAt: message.deletedAt)
         case let status as MessageStatusEvent:
-            "s:\(status.message.id):\(status.userId):\(status.status.rawValue):\(stamp(status.at))"
+            .status(status.message.id, userId: status.userId, status: status.status.rawValue, at: status.at)
         case let reaction as ReactionEvent:
-            "r:\(reaction.message.id):\(reaction.userId):\(reaction.emoji):\(reaction.action.rawValue):\(stamp(reaction.at))"
+            .reaction(reaction.message.id, userId: reaction.userId, emoji: reaction.emoji, action: reaction.action.rawValue, at: reaction.at)
         case let typing as TypingEvent:
-            "t:\(typing.conversationId):\(typing.userId):\(typing.isTyping):\(stamp(typing.at))"
+            .typing(typing.conversationId, userId: typing.userId, isTyping: typing.isTyping, at: typing.at)
         case let presence as PresenceEvent:
-            "p:\(presence.userId):\(presence.status.rawValue):\(stamp(presence.lastSeenAt))"
+            .presence(presence.userId, status: presence.status.rawValue, lastSeenAt: presence.lastSeenAt)
         default:
             nil
         }
     }
+}
 
-    private static func stamp(_ date: Date?) -> String { date.map { String($0.timeIntervalSince1970) } ?? "-" }
+/// One event as every subscriber of it sees it (`ViewerIndependence.identity(of:)`).
+public enum EventIdentity: Hashable, Sendable {
+    case message(UUID, seq: Int64, editedAt: Date?, deletedAt: Date?)
+    case status(UUID, userId: UUID, status: String, at: Date)
+    case reaction(UUID, userId: UUID, emoji: String, action: String, at: Date)
+    case typing(UUID, userId: UUID, isTyping: Bool, at: Date)
+    case presence(UUID, status: String, lastSeenAt: Date?)
+
 }

@@ -115,7 +115,7 @@ final class SharedExecutionTests: XCTestCase {
     // MARK: The cache of results
 
     func testConcurrentSubscribersOfOneEventExecuteItOnce() async {
-        let cache = SharedExecutions(capacity: 8)
+        let cache = SharedExecutions<String>(capacity: 8)
         let runs = NIOLockedValueBox(0)
         let results = await withTaskGroup(of: (String, Bool).self) { group in
             for _ in 0..<20 {
@@ -135,9 +135,9 @@ final class SharedExecutionTests: XCTestCase {
     }
 
     func testAFailedResultIsNotHandedToOthers() async {
-        let cache = SharedExecutions(capacity: 8)
+        let cache = SharedExecutions<String>(capacity: 8)
         let runs = NIOLockedValueBox(0)
-        let execute: @Sendable () async -> SharedExecutions.Outcome = {
+        let execute: @Sendable () async -> SharedOutcome = {
             let n = runs.withLockedValue { $0 += 1; return $0 }
             return .init(payload: "run \(n)", failed: true)
         }
@@ -149,7 +149,7 @@ final class SharedExecutionTests: XCTestCase {
     }
 
     func testTheCacheKeepsOnlyItsCapacity() async {
-        let cache = SharedExecutions(capacity: 4)
+        let cache = SharedExecutions<String>(capacity: 4)
         for n in 0..<10 {
             _ = await cache.payload(for: "k\(n)") { .init(payload: "\(n)", failed: false) }
         }

@@ -53,7 +53,7 @@ final class GraphQLEngine: Sendable {
     let limits: GraphQLLimits
     let logger: Logger
     let metrics: OperationMetrics
-    let shared = SharedExecutions()
+    let shared = SharedExecutions<SharedEventKey>()
     let direct: DirectExecutor
     private let cache = NIOLockedValueBox([String: PreparedDocument]())
     private let rules: [@Sendable (ValidationContext) -> Visitor]

@@ -59,7 +59,7 @@ extension GraphQLEngine {
                 metrics.viewerExecutions.increment()
                 return await self.present(event, prepared, operation, variables, context).payload
             }
-            let (payload, reused) = await shared.payload(for: shareKey + "\u{1}" + identity) {
+            let (payload, reused) = await shared.payload(for: SharedEventKey(document: shareKey, event: identity)) {
                 self.metrics.sharedExecutions.increment()
                 // A context of its own: fresh loaders, nothing left over from one subscriber.
                 let own = OperationContext(services: context.services, viewer: context.viewer, clientIP: nil, userAgent: nil)
@@ -75,9 +75,9 @@ extension GraphQLEngine {
     private func present(
         _ event: any Sendable, _ prepared: PreparedDocument, _ operation: OperationDefinition, _ variables: [String: Map],
         _ context: OperationContext
-    ) async -> SharedExecutions.Outcome {
+    ) async -> SharedOutcome {
         let result = await run(prepared, operation: operation, variables: variables, rootValue: event, context: context)
-        return SharedExecutions.Outcome(payload: WSJSON.encode(shapeEvent(result)), failed: !result.errors.isEmpty)
+        return SharedOutcome(payload: WSJSON.encode(shapeEvent(result)), failed: !result.errors.isEmpty)
     }
 
     /// A digest of document, operation and variables (variables with sorted keys, so that equal
@@ -95,4 +95,11 @@ extension GraphQLEngine {
     func shapeEvent(_ result: GraphQLResult) -> GraphQLResult {
         GraphQLResult(data: result.data, errors: result.errors.map(shape))
     }
+}
+
+/// One event under one subscription document: the key of a shared execution.
+struct SharedEventKey: Hashable, Sendable {
+    /// `GraphQLEngine.shareKey` of the document, operation and variables.
+    let document: String
+    let event: EventIdentity
 }

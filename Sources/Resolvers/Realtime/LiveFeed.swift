@@ -84,14 +84,12 @@ public final class LiveFeed: Service, Sendable {
 
         /// Who gets `event`: those who take its kind, among its audience's subscribers plus those
         /// who take everything.
-        func recipients(of event: LiveEvent, into plan: inout [UUID: [LiveEvent]]) {
+        func recipients(of event: LiveEvent) -> [UUID] {
             let kind = event.kind
-            guard let audience = event.audience else {
-                for id in byKind[kind] ?? [] { plan[id, default: []].append(event) }
-                return
-            }
+            guard let audience = event.audience else { return Array(byKind[kind] ?? []) }
+            var ids: [UUID] = []
             func take(_ id: UUID) {
-                if kinds[id]?.contains(kind) == true { plan[id, default: []].append(event) }
+                if kinds[id]?.contains(kind) == true { ids.append(id) }
             }
             for id in everything { take(id) }
             if audience.count <= byUser.count {
@@ -99,6 +97,7 @@ public final class LiveFeed: Service, Sendable {
             } else {
                 for (user, ids) in byUser where audience.contains(user) { for id in ids { take(id) } }
             }
+            return ids
         }
     }
 
@@ -172,14 +171,16 @@ public final class LiveFeed: Service, Sendable {
         }
     }
 
+    /// Event after event, so that each subscriber gets its events in order; per event, one list
+    /// of continuations taken under the lock and offered outside it (a plan of events per
+    /// subscriber cost an array per subscriber and event in a 1,000-member fan-out).
     func broadcast(_ live: [LiveEvent]) {
-        guard !live.isEmpty else { return }
-        let targets = subscribers.withLockedValue { registry -> [(AsyncStream<LiveEvent>.Continuation, [LiveEvent])] in
-            var plan: [UUID: [LiveEvent]] = [:]
-            for event in live { registry.recipients(of: event, into: &plan) }
-            return plan.compactMap { id, events in registry.continuations[id].map { ($0, events) } }
+        for event in live {
+            let targets = subscribers.withLockedValue { registry in
+                registry.recipients(of: event).compactMap { registry.continuations[$0] }
+            }
+            for target in targets { Self.offer(event, to: target) }
         }
-        for (target, events) in targets { Self.offer(events, to: target) }
     }
 
     /// Hands a subscriber its events. A message, receipt, reaction or membership change that does
@@ -189,13 +190,24 @@ public final class LiveFeed: Service, Sendable {
     /// in the benchmark), and a cut-off client has to reconnect and reload all the same.
     static func offer(_ events: [LiveEvent], to target: AsyncStream<LiveEvent>.Continuation) {
         for event in events {
-            guard case .dropped = target.yield(event) else { continue }
+            guard offer(event, to: target) else { return }
+        }
+    }
+
+    /// One event (see `offer(_:to:)` for a list); false once the stream has ended.
+    @discardableResult
+    static func offer(_ event: LiveEvent, to target: AsyncStream<LiveEvent>.Continuation) -> Bool {
+        switch target.yield(event) {
+        case .enqueued: return true
+        case .terminated: return false
+        case .dropped:
             switch event.kind {
-            case .presence, .typing: continue
+            case .presence, .typing: return true
             default:
                 target.finish()
-                return
+                return false
             }
+        @unknown default: return true
         }
     }
 
