@@ -181,7 +181,7 @@ final class GraphQLWebSocketTests: XCTestCase {
     func testSlowConsumerIsCutOffWithoutHurtingOthers() async throws {
         let settings = [
             "WS_OUTGOING_BUFFER": "4", "MESSAGE_MAX_LENGTH": "100000", "PRESENCE_OFFLINE_GRACE_MS": "0",
-            "WS_CLOSE_GRACE_MS": "60000",
+            "WS_CLOSE_GRACE_MS": "60000", "WS_WRITE_TIMEOUT_MS": "2000",
         ]
         try await withGateway(settings, setup: .live) { gw in
             let users = try await gw.signInUsers(3)

@@ -66,8 +66,12 @@ func buildApplication(
     let graphQLSessions = SessionWatch(db: db, interval: settings.webSocket.sessionCheckInterval, logger: logger)
     let socketIOSessions = SessionWatch(db: db, interval: settings.socketIO.sessionCheckInterval, logger: logger)
     services.append(contentsOf: [graphQLSessions, socketIOSessions].map { AfterSchema(inner: $0, gate: schemaGate, gated: settings.migrateOnStart) })
-    GraphQLWebSocketRoute(engine: engine, services: domain, tokens: tokens, limits: settings.webSocket, lifecycle: lifecycle, sessions: graphQLSessions)
-        .addRoutes(to: webSocketRouter)
+    let stalledWrites = StalledWriteWatch(timeout: settings.webSocket.writeTimeout)
+    services.append(stalledWrites)
+    GraphQLWebSocketRoute(
+        engine: engine, services: domain, tokens: tokens, limits: settings.webSocket, lifecycle: lifecycle, sessions: graphQLSessions,
+        stalls: stalledWrites
+    ).addRoutes(to: webSocketRouter)
     services.append(SocketIOWiring.add(
         router: router, webSocketRouter: webSocketRouter, services: domain, tokens: tokens, settings: settings, lifecycle: lifecycle,
         sessions: socketIOSessions))

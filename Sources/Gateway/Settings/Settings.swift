@@ -158,6 +158,7 @@ struct Settings: Sendable {
         if let ms = try reader.int("WS_INIT_TIMEOUT_MS", in: 100...120_000) { webSocket.initTimeout = .milliseconds(ms) }
         webSocket.outgoingBuffer = try reader.int("WS_OUTGOING_BUFFER", in: 1...100_000) ?? webSocket.outgoingBuffer
         webSocket.outgoingBufferBytes = try reader.int("WS_OUTGOING_BUFFER_BYTES", in: 65536...(1 << 30)) ?? webSocket.outgoingBufferBytes
+        if let ms = try reader.int("WS_WRITE_TIMEOUT_MS", in: 100...600_000) { webSocket.writeTimeout = .milliseconds(ms) }
         if let seconds = try reader.int("WS_SESSION_CHECK_SECONDS", in: 1...3600) { webSocket.sessionCheckInterval = .seconds(seconds) }
         if let seconds = try reader.int("WS_KEEPALIVE_SECONDS", in: 1...600) { webSocket.keepAliveInterval = .seconds(seconds) }
         if let ms = try reader.int("WS_CLOSE_GRACE_MS", in: 100...120_000) { webSocket.closeGrace = .milliseconds(ms) }

@@ -38,10 +38,8 @@ final class GraphQLWSConnection: Sendable {
     let userAgent: String?
     let logger: Logger
     private let state: NIOLockedValueBox<State>
-    private let frames: AsyncStream<String>
-    private let frameSink: AsyncStream<String>.Continuation
-    /// Bytes queued for the writer: the buffer is bounded in frames and in bytes.
-    private let pendingBytes = NIOLockedValueBox(0)
+    /// Every outgoing frame goes through it, bounded in frames and in bytes.
+    private let lane: OutgoingLane
     private let endings: AsyncStream<Ending>
     private let endingSink: AsyncStream<Ending>.Continuation
 
@@ -65,7 +63,9 @@ final class GraphQLWSConnection: Sendable {
         self.logger = logger
         state = NIOLockedValueBox(State(session: GraphQLWSSession(
             subprotocol: subprotocol, maxOperations: route.limits.maxOperationsPerConnection)))
-        (frames, frameSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingOldest(route.limits.outgoingBuffer))
+        lane = OutgoingLane(maxFrames: route.limits.outgoingBuffer, maxBytes: route.limits.outgoingBufferBytes) { [outbound] text in
+            try await outbound.writeTextMessage(text)
+        }
         (endings, endingSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingOldest(1))
     }
 
@@ -74,12 +74,6 @@ final class GraphQLWSConnection: Sendable {
     func run(_ inbound: WebSocketInboundStream) async throws {
         // The connection's own tasks are detached: a child of the upgrade's task would copy its
         // task-local values into a stack of its own, about a kilobyte per task and socket.
-        let writer = Task.detached { [frames, outbound, pendingBytes] in
-            for await text in frames {
-                do { try await outbound.writeTextMessage(text) } catch { break }
-                pendingBytes.withLockedValue { $0 -= text.utf8.count }
-            }
-        }
         let reader = Task.detached { await self.read(inbound) }
         let timeout = limits.initTimeout
         addTimer {
@@ -88,6 +82,14 @@ final class GraphQLWSConnection: Sendable {
                 self.end(.close(.initTimeout, "Connection initialisation timeout", slow: false))
             }
         }
+
+        let stallLimit = route.stalls.timeout
+        let stallWatch = route.stalls.watch { [lane] now in
+            if let waited = lane.stalled(at: now), waited > stallLimit {
+                self.end(.close(.tryAgainLater, Self.slowConsumerReason, slow: true))
+            }
+        }
+        defer { route.stalls.unwatch(stallWatch) }
 
         var iterator = endings.makeAsyncIterator()
         let ending = await iterator.next() ?? .clientGone(error: nil)
@@ -103,16 +105,16 @@ final class GraphQLWSConnection: Sendable {
 
         switch ending {
         case .clientGone(let error):
-            frameSink.finish()
-            writer.cancel()
+            lane.close()
             if let error { throw error }
         case .close(let code, let reason, let slow):
-            frameSink.finish()
             if slow {
-                writer.cancel()
+                lane.close()
             } else {
                 // What was already decided (a `connection_error`, a last `complete`) goes out first.
-                _ = await within(limits.closeGrace, { await writer.value }, orElse: { writer.cancel() })
+                lane.seal()
+                let lane = lane
+                _ = await within(limits.closeGrace, { await lane.flushed() }, orElse: { lane.close() })
             }
             let outbound = outbound
             let closing = Task {
@@ -172,30 +174,32 @@ final class GraphQLWSConnection: Sendable {
         }
     }
 
-    /// Queues a frame for the writer; false once the buffer is full, which ends the connection.
+    /// Queues a frame; false once the queue is full, which ends the connection, or closed.
     @discardableResult
     func send(_ frame: WSServerFrame) -> Bool {
         guard let text = codec.encode(frame) else { return true }
-        let size = text.utf8.count
-        let limit = limits.outgoingBufferBytes
-        // One frame larger than the limit still goes out when nothing else waits.
-        let fits = pendingBytes.withLockedValue { pending in
-            guard pending == 0 || pending + size <= limit else { return false }
-            pending += size
+        do {
+            try lane.enqueue(text)
             return true
+        } catch {
+            return refused(error)
         }
-        guard fits else {
-            end(.close(.tryAgainLater, Self.slowConsumerReason, slow: true))
-            return false
+    }
+
+    /// A subscription's result, written by the calling task when nothing is ahead of it.
+    private func deliver(_ frame: WSServerFrame) async -> Bool {
+        guard let text = codec.encode(frame) else { return true }
+        do {
+            try await lane.deliver(text)
+            return true
+        } catch {
+            return refused(error)
         }
-        switch frameSink.yield(text) {
-        case .enqueued: return true
-        case .dropped:
-            end(.close(.tryAgainLater, Self.slowConsumerReason, slow: true))
-            return false
-        case .terminated: return false
-        @unknown default: return false
-        }
+    }
+
+    private func refused(_ refusal: OutgoingLane.Refusal) -> Bool {
+        if case .full = refusal { end(.close(.tryAgainLater, Self.slowConsumerReason, slow: true)) }
+        return false
     }
 
     private func addTimer(_ body: @escaping @Sendable () async throws -> Void) {
@@ -413,7 +417,7 @@ final class GraphQLWSConnection: Sendable {
     private func pump(_ id: String, _ stream: SubscriptionPayloads) async -> Bool {
         do {
             for try await payload in stream {
-                guard !Task.isCancelled, send(.next(id: id, payload: payload)) else { return false }
+                guard !Task.isCancelled, await deliver(.next(id: id, payload: payload)) else { return false }
             }
             return true
         } catch is CancellationError {

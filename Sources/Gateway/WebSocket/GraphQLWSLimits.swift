@@ -14,6 +14,8 @@ struct GraphQLWSLimits: Sendable, Equatable {
     var outgoingBuffer = 512
     /// The same bound in bytes, for fat results.
     var outgoingBufferBytes = 8 << 20
+    /// Longest a write may wait for a socket that does not read before it is closed (1013).
+    var writeTimeout: Duration = .seconds(30)
     /// How often a connection re-checks that its session was not revoked (closing with 4403).
     var sessionCheckInterval: Duration = .seconds(30)
     /// Legacy `ka` keep-alive period.

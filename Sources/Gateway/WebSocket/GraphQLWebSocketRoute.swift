@@ -15,6 +15,8 @@ struct GraphQLWebSocketRoute: Sendable {
     let lifecycle: GatewayLifecycle
     /// Checks the sessions of every connection of this route at `limits.sessionCheckInterval`.
     let sessions: SessionWatch
+    /// Closes sockets whose client stopped reading (`limits.writeTimeout`).
+    let stalls: StalledWriteWatch
     let registry = WSConnectionRegistry()
 
     func addRoutes(to router: Router<AppWebSocketContext>) {
