@@ -85,6 +85,20 @@ public final class SocketIOSocket: Sendable {
         await send(SocketIOPacket(.event, namespace: namespace, data: .array([.string(event)] + args)))
     }
 
+    /// Sends an event packet made by `encodedEvent`: events that go alike to many sockets are
+    /// encoded once.
+    public func emit(encoded text: String) async {
+        guard isConnected else { return }
+        await session.send([.text(text)])
+    }
+
+    /// The packet text of an event on `namespace`; nil when it carries binary data (attachments
+    /// go as packets of their own).
+    public static func encodedEvent(_ event: String, namespace: String, args: [JSONValue]) -> String? {
+        let (text, attachments) = SocketIOPacket(.event, namespace: namespace, data: .array([.string(event)] + args)).encode()
+        return attachments.isEmpty ? text : nil
+    }
+
     func send(_ packet: SocketIOPacket) async {
         let (text, attachments) = packet.encode()
         await session.send([.text(text)] + attachments.map { .binary($0) })

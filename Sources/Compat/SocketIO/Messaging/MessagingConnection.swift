@@ -80,11 +80,11 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
     }
 
     private func emitMessage(_ message: Message, wire: JSONValue) async {
-        if sendsOffsets {
-            await socket.emit("messageReceived", .object(["message": wire]), .string(SocketIOOffsets.offset(of: message)))
-        } else {
-            await socket.emit("messageReceived", .object(["message": wire]))
-        }
+        await socket.emit("messageReceived", args: Self.messageArguments(message, wire: wire, offsets: sendsOffsets))
+    }
+
+    static func messageArguments(_ message: Message, wire: JSONValue, offsets: Bool) -> [JSONValue] {
+        offsets ? [.object(["message": wire]), .string(SocketIOOffsets.offset(of: message))] : [.object(["message": wire])]
     }
 
     func connected() async {
@@ -167,7 +167,11 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
             guard let wire = await cache.wire(message, load: {
                 try? await SocketIOWire.message(message, viewer: viewer, services: services)
             }) else { return }
-            await emitMessage(message, wire: wire)
+            let (offsets, namespace) = (sendsOffsets, socket.namespace)
+            let text = cache.packet(for: message, form: offsets ? namespace + "#offsets" : namespace) {
+                SocketIOSocket.encodedEvent("messageReceived", namespace: namespace, args: Self.messageArguments(message, wire: wire, offsets: offsets))
+            }
+            if let text { await socket.emit(encoded: text) } else { await emitMessage(message, wire: wire) }
             services.telemetry.recordFanOut(of: message)
         case .status(let message, let userId, let status, let at, let audience):
             guard status == .read, audience.contains(me) else { return }
