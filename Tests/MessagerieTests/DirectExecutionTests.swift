@@ -1,9 +1,10 @@
 import Foundation
 import GraphQL
-import Schema
 import XCTest
 
 @testable import Gateway
+@testable import Resolvers
+@testable import Schema
 
 /// Messagerie runs operations on its own executor (`DirectExecutor`) and keeps GraphQLSwift's as
 /// the reference: the same documents, on the same data, must answer the same on both.
@@ -113,6 +114,34 @@ final class DirectExecutionTests: XCTestCase {
             await harness.stop()
             throw error
         }
+    }
+
+    /// Stored properties are read without Graphiti's resolver (the corpus above checks that the
+    /// answers stay the same); fields computed by a resolver keep it.
+    func testStoredPropertiesAreReadDirectly() throws {
+        let schema = try DirectSchema(MessagerieSchema.build().schema)
+        let message = Message(
+            id: UUID(), conversationId: UUID(), seq: 3, senderId: nil, kind: .user, text: "bonjour", systemEvent: nil,
+            replyToId: nil, clientMessageId: "c-1", createdAt: Date(), editedAt: nil, deletedAt: nil)
+        let text = try XCTUnwrap(schema.objects["Message"]?.fields["text"]?.readers[ObjectIdentifier(Message.self)])
+        XCTAssertEqual(text(message) as? String, "bonjour")
+        let edited = try XCTUnwrap(schema.objects["Message"]?.fields["editedAt"]?.readers[ObjectIdentifier(Message.self)])
+        XCTAssertNil(edited(message) as? Date)
+        XCTAssertNil(schema.objects["Message"]?.fields["sender"]?.readers[ObjectIdentifier(Message.self)], "a resolver, not a property")
+        XCTAssertNil(schema.objects["Query"]?.fields["messages"]?.readers.first, "fields with arguments always go through their resolver")
+    }
+
+    struct Twice: Sendable { let a: Int; let b: Int }
+
+    func testATypeAndNameDeclaredWithTwoPropertiesKeepNoReader() {
+        PropertyFields.register("ambiguousField", \Twice.a)
+        XCTAssertNotNil(PropertyFields.readers(named: "ambiguousField")[ObjectIdentifier(Twice.self)])
+        PropertyFields.register("ambiguousField", \Twice.a)
+        XCTAssertNotNil(PropertyFields.readers(named: "ambiguousField")[ObjectIdentifier(Twice.self)], "the same property again is fine")
+        PropertyFields.register("ambiguousField", \Twice.b)
+        XCTAssertNil(PropertyFields.readers(named: "ambiguousField")[ObjectIdentifier(Twice.self)])
+        PropertyFields.register("ambiguousField", \Twice.a)
+        XCTAssertNil(PropertyFields.readers(named: "ambiguousField")[ObjectIdentifier(Twice.self)], "and stays without")
     }
 
     /// What the direct executor takes is decided per document, before anything runs; the rest

@@ -19,15 +19,15 @@ enum AttachmentTypes {
         [
             Enum(AttachmentKind.self) { Value(.image); Value(.video); Value(.audio); Value(.file) },
             Type(Attachment.self) {
-                Field("id", at: \.id)
-                Field("kind", at: \.kind)
-                Field("mimeType", at: \.mimeType).description("Decided from the file's bytes, not from what the uploader claimed.")
-                Field("byteSize", at: \.byteSizeValue)
-                Field("url", at: \.url).description("GET with the same bearer token; supports Range and ETag.")
-                Field("width", at: \.width)
-                Field("height", at: \.height)
-                Field("sha256", at: \.sha256)
-                Field("fileName", at: \.fileName).description("The name given at upload, without any folder part.")
+                Prop("id", at: \.id)
+                Prop("kind", at: \.kind)
+                Prop("mimeType", at: \.mimeType).description("Decided from the file's bytes, not from what the uploader claimed.")
+                Prop("byteSize", at: \.byteSizeValue)
+                Prop("url", at: \.url).description("GET with the same bearer token; supports Range and ETag.")
+                Prop("width", at: \.width)
+                Prop("height", at: \.height)
+                Prop("sha256", at: \.sha256)
+                Prop("fileName", at: \.fileName).description("The name given at upload, without any folder part.")
             },
         ]
     }

@@ -33,19 +33,19 @@ struct AuthPayload: Sendable {
 enum AuthTypes {
     static var otpChallenge: Graphiti.`Type`<RootResolver, OperationContext, OtpChallenge> {
         Type(OtpChallenge.self) {
-            Field("phone", at: \.phone)
-            Field("expiresAt", at: \.expiresAt)
-            Field("retryAfterSeconds", at: \.retryAfterSeconds)
+            Prop("phone", at: \.phone)
+            Prop("expiresAt", at: \.expiresAt)
+            Prop("retryAfterSeconds", at: \.retryAfterSeconds)
         }
     }
 
     static var authPayload: Graphiti.`Type`<RootResolver, OperationContext, AuthPayload> {
         Type(AuthPayload.self) {
-            Field("accessToken", at: \.accessToken)
-            Field("refreshToken", at: \.refreshToken)
-            Field("accessTokenExpiresAt", at: \.accessTokenExpiresAt)
-            Field("user", at: \.user)
-            Field("isNewUser", at: \.isNewUser)
+            Prop("accessToken", at: \.accessToken)
+            Prop("refreshToken", at: \.refreshToken)
+            Prop("accessTokenExpiresAt", at: \.accessTokenExpiresAt)
+            Prop("user", at: \.user)
+            Prop("isNewUser", at: \.isNewUser)
         }
     }
 }

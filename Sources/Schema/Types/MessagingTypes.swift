@@ -130,77 +130,77 @@ enum MessagingTypes {
             Enum(MessageStatus.self) { Value(.sent); Value(.delivered); Value(.read) },
             Enum(MessageKind.self) { Value(.user); Value(.system) },
             Type(ConnectionPageInfo.self, as: "PageInfo") {
-                Field("hasNextPage", at: \.hasNextPage)
-                Field("hasPreviousPage", at: \.hasPreviousPage)
-                Field("startCursor", at: \.startCursor)
-                Field("endCursor", at: \.endCursor)
+                Prop("hasNextPage", at: \.hasNextPage)
+                Prop("hasPreviousPage", at: \.hasPreviousPage)
+                Prop("startCursor", at: \.startCursor)
+                Prop("endCursor", at: \.endCursor)
             },
             Type(Receipt.self) {
                 Field("user", at: Receipt.user)
-                Field("deliveredAt", at: \.deliveredAt)
-                Field("readAt", at: \.readAt)
+                Prop("deliveredAt", at: \.deliveredAt)
+                Prop("readAt", at: \.readAt)
             },
             Type(ReactionSummary.self) {
-                Field("emoji", at: \.emoji)
-                Field("count", at: \.count)
-                Field("reactedByMe", at: \.reactedByMe)
+                Prop("emoji", at: \.emoji)
+                Prop("count", at: \.count)
+                Prop("reactedByMe", at: \.reactedByMe)
             },
             Type(SystemEvent.self) {
-                Field("type", at: \.type)
+                Prop("type", at: \.type)
                 Field("actor", at: SystemEvent.actor)
                 Field("users", at: SystemEvent.users)
-                Field("title", at: \.title)
-                Field("role", at: \.role)
+                Prop("title", at: \.title)
+                Prop("role", at: \.role)
             }.description("What a system message records: a group change."),
             Type(Message.self) {
-                Field("id", at: \.id)
-                Field("cursor", at: \.cursor)
+                Prop("id", at: \.id)
+                Prop("cursor", at: \.cursor)
                     .description("Position in its conversation: pass as `after` to page on or to catch up on reconnect.")
                 Field("conversation", at: Message.conversation)
                 Field("sender", at: Message.sender)
-                Field("kind", at: \.kind)
-                Field("text", at: \.text)
+                Prop("kind", at: \.kind)
+                Prop("text", at: \.text)
                 Field("attachments", at: Message.attachments)
-                Field("systemEvent", at: \.systemEvent)
+                Prop("systemEvent", at: \.systemEvent)
                 Field("replyTo", at: Message.replyTo)
-                Field("clientMessageId", at: \.clientMessageId)
-                Field("createdAt", at: \.createdAt)
-                Field("editedAt", at: \.editedAt)
-                Field("deletedAt", at: \.deletedAt)
+                Prop("clientMessageId", at: \.clientMessageId)
+                Prop("createdAt", at: \.createdAt)
+                Prop("editedAt", at: \.editedAt)
+                Prop("deletedAt", at: \.deletedAt)
                 Field("status", at: Message.status)
                 Field("receipts", at: Message.receipts)
                 Field("reactions", at: Message.reactions)
             },
             Type(MessageEdge.self) {
-                Field("cursor", at: \.cursor)
-                Field("node", at: \.node)
+                Prop("cursor", at: \.cursor)
+                Prop("node", at: \.node)
             },
             Type(MessageConnection.self) {
-                Field("edges", at: \.edges)
-                Field("pageInfo", at: \.pageInfo)
+                Prop("edges", at: \.edges)
+                Prop("pageInfo", at: \.pageInfo)
             },
             Type(Member.self, as: "ConversationMember") {
                 Field("user", at: Member.user)
-                Field("role", at: \.role)
-                Field("joinedAt", at: \.joinedAt)
+                Prop("role", at: \.role)
+                Prop("joinedAt", at: \.joinedAt)
             },
             Type(Conversation.self) {
-                Field("id", at: \.id)
-                Field("kind", at: \.kind)
-                Field("title", at: \.title)
+                Prop("id", at: \.id)
+                Prop("kind", at: \.kind)
+                Prop("title", at: \.title)
                 Field("members", at: Conversation.members)
                 Field("lastMessage", at: Conversation.lastMessage)
                 Field("unreadCount", at: Conversation.unreadCount)
-                Field("createdAt", at: \.createdAt)
-                Field("lastActivityAt", at: \.lastActivityAt)
+                Prop("createdAt", at: \.createdAt)
+                Prop("lastActivityAt", at: \.lastActivityAt)
             },
             Type(ConversationEdge.self) {
-                Field("cursor", at: \.cursor)
-                Field("node", at: \.node)
+                Prop("cursor", at: \.cursor)
+                Prop("node", at: \.node)
             },
             Type(ConversationConnection.self) {
-                Field("edges", at: \.edges)
-                Field("pageInfo", at: \.pageInfo)
+                Prop("edges", at: \.edges)
+                Prop("pageInfo", at: \.pageInfo)
             },
         ]
     }
@@ -220,13 +220,13 @@ enum ActivityTypes {
     static var components: [Graphiti.Component<RootResolver, OperationContext>] {
         [
             Type(ActivityEntry.self) {
-                Field("id", at: \.idText)
-                Field("at", at: \.at)
-                Field("kind", at: \.kind)
+                Prop("id", at: \.idText)
+                Prop("at", at: \.at)
+                Prop("kind", at: \.kind)
                 Field("actor", at: ActivityEntry.actor).description("Who did it; null for the system and the command line.")
                 Field("target", at: ActivityEntry.target)
-                Field("conversationId", at: \.conversationId)
-                Field("details", at: \.details).description("JSON object with the event's particulars; never message text.")
+                Prop("conversationId", at: \.conversationId)
+                Prop("details", at: \.details).description("JSON object with the event's particulars; never message text.")
             },
             Input(ActivityLogFilterInput.self, as: "ActivityLogFilter") {
                 InputField("userId", at: \.userId).description("Entries where this person is the actor or the target.")
@@ -235,12 +235,12 @@ enum ActivityTypes {
                 InputField("until", at: \.until)
             },
             Type(ActivityEdge.self) {
-                Field("cursor", at: \.cursor)
-                Field("node", at: \.node)
+                Prop("cursor", at: \.cursor)
+                Prop("node", at: \.node)
             },
             Type(ActivityConnection.self) {
-                Field("edges", at: \.edges)
-                Field("pageInfo", at: \.pageInfo)
+                Prop("edges", at: \.edges)
+                Prop("pageInfo", at: \.pageInfo)
             },
         ]
     }

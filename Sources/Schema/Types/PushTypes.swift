@@ -7,10 +7,10 @@ enum PushTypes {
         [
             Enum(PushPlatform.self) { Value(.fcm); Value(.expo) },
             Type(PushDevice.self) {
-                Field("token", at: \.token)
-                Field("platform", at: \.platform)
-                Field("createdAt", at: \.createdAt)
-                Field("updatedAt", at: \.updatedAt)
+                Prop("token", at: \.token)
+                Prop("platform", at: \.platform)
+                Prop("createdAt", at: \.createdAt)
+                Prop("updatedAt", at: \.updatedAt)
             }.description("An installed app that receives push notifications for its signed-in user."),
         ]
     }

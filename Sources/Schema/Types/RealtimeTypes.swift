@@ -37,32 +37,32 @@ enum RealtimeTypes {
             Enum(ReactionAction.self) { Value(.added); Value(.removed) },
             Type(PresenceInfo.self, as: "Presence") {
                 Field("user", at: PresenceInfo.user)
-                Field("status", at: \.status)
-                Field("lastSeenAt", at: \.lastSeenAt)
+                Prop("status", at: \.status)
+                Prop("lastSeenAt", at: \.lastSeenAt)
             },
             Type(MessageStatusEvent.self) {
-                Field("message", at: \.message)
+                Prop("message", at: \.message)
                 Field("user", at: MessageStatusEvent.user)
-                Field("status", at: \.status)
-                Field("at", at: \.at)
+                Prop("status", at: \.status)
+                Prop("at", at: \.at)
             },
             Type(TypingEvent.self) {
-                Field("conversationId", at: \.conversationId)
+                Prop("conversationId", at: \.conversationId)
                 Field("user", at: TypingEvent.user)
-                Field("isTyping", at: \.isTyping)
-                Field("at", at: \.at)
+                Prop("isTyping", at: \.isTyping)
+                Prop("at", at: \.at)
             },
             Type(PresenceEvent.self) {
                 Field("user", at: PresenceEvent.user)
-                Field("status", at: \.status)
-                Field("lastSeenAt", at: \.lastSeenAt)
+                Prop("status", at: \.status)
+                Prop("lastSeenAt", at: \.lastSeenAt)
             },
             Type(ReactionEvent.self) {
-                Field("message", at: \.message)
+                Prop("message", at: \.message)
                 Field("user", at: ReactionEvent.user)
-                Field("emoji", at: \.emoji)
-                Field("action", at: \.action)
-                Field("at", at: \.at)
+                Prop("emoji", at: \.emoji)
+                Prop("action", at: \.action)
+                Prop("at", at: \.at)
             },
         ]
     }

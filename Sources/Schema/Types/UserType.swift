@@ -16,14 +16,14 @@ extension User {
 enum UserType {
     static var type: Graphiti.`Type`<RootResolver, OperationContext, User> {
         Type(User.self, as: "User") {
-            Field("id", at: \.id)
+            Prop("id", at: \.id)
             Field("phone", at: User.visiblePhone)
                 .description("Visible to its owner only.")
-            Field("displayName", at: \.displayName)
+            Prop("displayName", at: \.displayName)
             Field("avatarUrl", at: User.avatarURL)
             Field("presence", at: User.presence)
-            Field("lastSeenAt", at: \.lastSeenAt)
-            Field("createdAt", at: \.createdAt)
+            Prop("lastSeenAt", at: \.lastSeenAt)
+            Prop("createdAt", at: \.createdAt)
         }
     }
 }

@@ -50,6 +50,9 @@ final class DirectRun {
         _ path: ResponsePath
     ) async throws(NullBubble) -> Map {
         let value: (any Sendable)?
+        if let read = plan.readers[ObjectIdentifier(type(of: source))] {
+            return try await complete(plan.type, read(source), nodes, path, field: (object.name, plan.name))
+        }
         do {
             guard let resolve = plan.resolve else { throw GraphQLError(message: "Field \(object.name).\(plan.name) has no resolver.") }
             let arguments = plan.arguments.isEmpty ? Self.noArguments : try schema.arguments(plan, nodes[0], variables: variables)
@@ -89,6 +92,11 @@ final class DirectRun {
         guard let value = unwrap(value) else { return .null }
         switch type {
         case .leaf(let leaf):
+            if let enumeration = leaf as? GraphQLEnumType, let raw = (value as? any RawRepresentable)?.rawValue as? String,
+               let name = schema.enumNames[enumeration.name]?[raw]
+            {
+                return .string(name)
+            }
             do {
                 return try leaf.serialize(value: value)
             } catch {

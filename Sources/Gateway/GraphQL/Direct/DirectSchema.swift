@@ -1,4 +1,5 @@
 import GraphQL
+import Schema
 
 /// The schema's types as the direct executor reads them: type references resolved once, and each
 /// field's resolver taken out of GraphQLSwift's definitions at start-up instead of per value.
@@ -31,6 +32,9 @@ final class DirectSchema: Sendable {
         let type: Output
         let arguments: [Argument]
         let resolve: GraphQLFieldResolve?
+        /// For a stored property, its reader by the Swift type of the value (`PropertyFields`):
+        /// read directly, without Graphiti's resolver wrapper.
+        let readers: [ObjectIdentifier: PropertyFields.Reader]
     }
 
     struct ObjectPlan: Sendable {
@@ -45,6 +49,10 @@ final class DirectSchema: Sendable {
 
     let objects: [String: ObjectPlan]
     let inputObjects: [String: InputObjectPlan]
+    /// Per enum, its values' names by the raw value of the Swift case they stand for: the
+    /// executor names a case without GraphQLSwift's `serialize`, which encodes the case through
+    /// `MapEncoder` for every value.
+    let enumNames: [String: [String: String]]
     let queryType: String?
     let mutationType: String?
     let subscriptionType: String?
@@ -54,14 +62,23 @@ final class DirectSchema: Sendable {
         self.schema = schema
         var objects: [String: ObjectPlan] = [:]
         var inputObjects: [String: InputObjectPlan] = [:]
+        var enumNames: [String: [String: String]] = [:]
         for (name, type) in schema.typeMap where !name.hasPrefix("__") {
+            if let enumeration = type as? GraphQLEnumType {
+                var names: [String: String] = [:]
+                for value in enumeration.values {
+                    if case .string(let raw) = value.value { names[raw] = value.name }
+                }
+                enumNames[name] = names
+            }
             if let object = type as? GraphQLObjectType {
                 var fields: [String: FieldPlan] = [:]
                 for (fieldName, field) in try object.fields() {
                     fields[fieldName] = FieldPlan(
                         name: fieldName, type: Self.output(field.type, schema),
                         arguments: field.args.map { Argument(name: $0.key, type: Self.input($0.value.type, schema), defaultValue: $0.value.defaultValue) },
-                        resolve: field.resolve)
+                        resolve: field.resolve,
+                        readers: field.args.isEmpty ? PropertyFields.readers(named: fieldName) : [:])
                 }
                 objects[name] = ObjectPlan(name: name, fields: fields)
             } else if let input = type as? GraphQLInputObjectType {
@@ -72,6 +89,7 @@ final class DirectSchema: Sendable {
         }
         self.objects = objects
         self.inputObjects = inputObjects
+        self.enumNames = enumNames
         queryType = schema.queryType?.name
         mutationType = schema.mutationType?.name
         subscriptionType = schema.subscriptionType?.name
