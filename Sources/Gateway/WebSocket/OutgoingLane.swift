@@ -30,17 +30,10 @@ final class OutgoingLane: Sendable {
     private let write: @Sendable (String) async throws -> Void
     let maxFrames: Int
     let maxBytes: Int
-    /// Where the lane's own drain tasks run (the connection's tasks' preference, none by default).
-    private let startDrain: @Sendable (@escaping @Sendable () async -> Void) -> Task<Void, Never>
-
-    init(
-        maxFrames: Int, maxBytes: Int, write: @escaping @Sendable (String) async throws -> Void,
-        startDrain: @escaping @Sendable (@escaping @Sendable () async -> Void) -> Task<Void, Never> = { body in Task.detached { await body() } }
-    ) {
+    init(maxFrames: Int, maxBytes: Int, write: @escaping @Sendable (String) async throws -> Void) {
         self.maxFrames = maxFrames
         self.maxBytes = maxBytes
         self.write = write
-        self.startDrain = startDrain
     }
 
     /// Queues `text`; a task of the lane's own writes it when no one holds the lane.
@@ -79,7 +72,7 @@ final class OutgoingLane: Sendable {
             do {
                 try await write(text)
             } catch {
-                release()
+                abandon()
                 throw .closed
             }
             await drain()
@@ -100,40 +93,47 @@ final class OutgoingLane: Sendable {
     }
 
     private func launchDrain() {
-        let task = startDrain { await self.drain() }
+        // Detached: the drain belongs to the lane, not to the task that queued the frame.
+        let task = Task.detached { await self.drain() }
         state.withLockedValue { $0.drainer = task }
     }
 
     /// Writes queued frames until none is left, then lets go of the lane. Called by its holder.
+    /// Finding the queue empty and letting go happen under one lock: a frame queued in between
+    /// would otherwise wait for a holder that had already left.
     private func drain() async {
         while true {
-            let next = state.withLockedValue { state -> String? in
-                guard let text = state.queue.popFirst() else { return nil }
+            let (next, waiters) = state.withLockedValue { state -> (String?, [CheckedContinuation<Void, Never>]) in
+                guard let text = state.queue.popFirst() else {
+                    state.writing = false
+                    state.writeStarted = nil
+                    state.drainer = nil
+                    return (nil, state.idleWaiters.removeAllAndReturn())
+                }
                 state.queuedBytes -= text.utf8.count
                 state.writeStarted = .now
-                return text
+                return (text, [])
             }
-            guard let next else { break }
+            guard let next else {
+                for waiter in waiters { waiter.resume() }
+                return
+            }
             do {
                 try await write(next)
             } catch {
-                break
+                return abandon()
             }
         }
-        release()
     }
 
-    private func release() {
+    /// A write failed: the socket is going away, what is queued is dropped.
+    private func abandon() {
         let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
             state.writing = false
             state.writeStarted = nil
             state.drainer = nil
-            guard state.queue.isEmpty else {
-                // A failed write: what is left is dropped, the socket is going away.
-                state.queue.removeAll()
-                state.queuedBytes = 0
-                return state.idleWaiters.removeAllAndReturn()
-            }
+            state.queue.removeAll()
+            state.queuedBytes = 0
             return state.idleWaiters.removeAllAndReturn()
         }
         for waiter in waiters { waiter.resume() }
