@@ -18,9 +18,14 @@ public enum PropertyFields {
         let reader: Reader
     }
 
+    private struct Declaration: Hashable, Sendable {
+        let name: String
+        let type: ObjectIdentifier
+    }
+
     private struct Table: Sendable {
         var entries: [String: [ObjectIdentifier: Entry]] = [:]
-        var ambiguous: Set<String> = []
+        var ambiguous: Set<Declaration> = []
     }
 
     private static let table = NIOLockedValueBox(Table())
@@ -28,10 +33,10 @@ public enum PropertyFields {
     static func register<Object: Sendable, Value: Sendable>(_ name: String, _ keyPath: KeyPath<Object, Value>) {
         let type = ObjectIdentifier(Object.self)
         table.withLockedValue { table in
-            let tag = "\(name)|\(type.hashValue)"
-            guard !table.ambiguous.contains(tag) else { return }
+            let declaration = Declaration(name: name, type: type)
+            guard !table.ambiguous.contains(declaration) else { return }
             if let existing = table.entries[name]?[type], existing.keyPath != keyPath {
-                table.ambiguous.insert(tag)
+                table.ambiguous.insert(declaration)
                 table.entries[name]?[type] = nil
                 return
             }

@@ -104,12 +104,7 @@ final class OutgoingLane: Sendable {
     private func drain() async {
         while true {
             let (next, waiters) = state.withLockedValue { state -> (String?, [CheckedContinuation<Void, Never>]) in
-                guard let text = state.queue.popFirst() else {
-                    state.writing = false
-                    state.writeStarted = nil
-                    state.drainer = nil
-                    return (nil, state.idleWaiters.removeAllAndReturn())
-                }
+                guard let text = state.queue.popFirst() else { return (nil, Self.letGo(&state)) }
                 state.queuedBytes -= text.utf8.count
                 state.writeStarted = .now
                 return (text, [])
@@ -129,14 +124,19 @@ final class OutgoingLane: Sendable {
     /// A write failed: the socket is going away, what is queued is dropped.
     private func abandon() {
         let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
-            state.writing = false
-            state.writeStarted = nil
-            state.drainer = nil
             state.queue.removeAll()
             state.queuedBytes = 0
-            return state.idleWaiters.removeAllAndReturn()
+            return Self.letGo(&state)
         }
         for waiter in waiters { waiter.resume() }
+    }
+
+    /// The holder lets go of the lane; returns those waiting for it to go idle.
+    private static func letGo(_ state: inout State) -> [CheckedContinuation<Void, Never>] {
+        state.writing = false
+        state.writeStarted = nil
+        state.drainer = nil
+        return state.idleWaiters.removeAllAndReturn()
     }
 
     /// Refuses new frames; what is queued still goes out (see `flushed`).
