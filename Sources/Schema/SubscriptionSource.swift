@@ -12,14 +12,14 @@ final class EventPull<Element: Sendable>: @unchecked Sendable {
     typealias CatchUp = @Sendable () async throws -> [Element]?
 
     // Only the single consumer of `events` touches these, one `next()` at a time.
-    private var live: AsyncStream<LiveEvent>.Iterator
+    private var live: LiveSubscription.AsyncIterator
     private var pending: ArraySlice<Element> = []
     private var catchUp: CatchUp?
     private let context: OperationContext
     private let transform: @Sendable (LiveEvent) async throws -> [Element]
 
     init(
-        live: AsyncStream<LiveEvent>, context: OperationContext, catchUp: CatchUp?,
+        live: LiveSubscription, context: OperationContext, catchUp: CatchUp?,
         transform: @escaping @Sendable (LiveEvent) async throws -> [Element]
     ) {
         self.live = live.makeAsyncIterator()

@@ -81,36 +81,8 @@ final class LiveFeedRoutingTests: XCTestCase {
         XCTAssertTrue(registry.byKind.isEmpty && registry.byUser.isEmpty && registry.kinds.isEmpty)
     }
 
-    /// A storm of presence beyond a subscriber's buffer is thinned, the stream stays open; a
-    /// message that does not fit ends it, so that the client catches up from the log.
-    func testAPresenceStormBeyondTheBufferIsThinnedAndAMessageThatDoesNotFitEndsTheStream() async {
-        let (stream, continuation) = AsyncStream<LiveEvent>.makeStream(bufferingPolicy: .bufferingOldest(8))
-        func storm(_ count: Int) -> [LiveEvent] {
-            (0..<count).map { _ in .presence(userId: UUID(), status: .offline, lastSeenAt: Date(), audience: [ada]) }
-        }
-        let message = LiveEvent.message(Self.message(in: UUID()), audience: [ada])
-        var events = stream.makeAsyncIterator()
-
-        LiveFeed.offer(storm(100), to: continuation)
-        for _ in 0..<8 {
-            let kind = await events.next()?.kind
-            XCTAssertEqual(kind, .presence)
-        }
-        LiveFeed.offer([message], to: continuation)
-        let after = await events.next()?.kind
-        XCTAssertEqual(after, .message, "still open after the storm")
-
-        LiveFeed.offer(storm(8) + [message], to: continuation)
-        for _ in 0..<8 {
-            let kind = await events.next()?.kind
-            XCTAssertEqual(kind, .presence)
-        }
-        let end = await events.next()
-        XCTAssertNil(end, "the message that did not fit ended the stream")
-    }
-
-    static func continuation() -> AsyncStream<LiveEvent>.Continuation {
-        AsyncStream<LiveEvent>.makeStream().continuation
+    static func continuation() -> LiveSubscription.Mailbox {
+        LiveSubscription.Mailbox(limit: 8, signalLimit: 8) {}
     }
 
     static func message(in conversation: UUID) -> Message {

@@ -62,6 +62,37 @@ final class SocketIOMessagingTests: XCTestCase {
         }
     }
 
+    /// Presence is pushed within direct conversations and groups up to PRESENCE_MAX_GROUP_MEMBERS
+    /// members: Bola, met only in a group above it, comes online unannounced; Dayo, met in a
+    /// direct conversation, is announced, and so is Bola once the group is small enough.
+    func testPresenceIsNotPushedWithinGroupsAboveTheLimit() async throws {
+        for (limit, bolaAnnounced) in [("2", false), ("3", true)] {
+            try await withGateway(Self.settings.merging(["PRESENCE_MAX_GROUP_MEMBERS": limit]) { _, new in new }) { gw in
+                let users = try await gw.signInUsers(4, series: 76)
+                let (ada, bola, chidi, dayo) = (users[0], users[1], users[2], users[3])
+                _ = try await gw.createGroup(ada, title: "Trio", members: [bola, chidi])
+                try await gw.send(dayo, to: ada, text: "hello")
+                let watcher = try await SocketIOPollingClient.open(gw)
+                try await watcher.send(Self.connectPayload(ada.accessToken))
+                _ = try await watcher.untilConnected()
+                for user in [bola, dayo] {
+                    let client = try await SocketIOPollingClient.open(gw)
+                    try await client.send(Self.connectPayload(user.accessToken))
+                    _ = try await client.untilConnected()
+                }
+                // Presence is published in order: once Dayo's arrives, Bola's would have come first.
+                var online: [String] = []
+                while !online.contains(dayo.userId) {
+                    for packet in try await watcher.packets(1) where packet.hasPrefix(#"42["userOnline""#) {
+                        let args = try XCTUnwrap(try SocketIORecoveryTests.json(packet, dropping: 2) as? [Any])
+                        online.append(try XCTUnwrap((args[1] as? [String: Any])?["userId"] as? String))
+                    }
+                }
+                XCTAssertEqual(online, bolaAnnounced ? [bola.userId, dayo.userId] : [dayo.userId], "limit \(limit)")
+            }
+        }
+    }
+
     func testSigningOutDisconnectsTheSocket() async throws {
         try await withGateway(Self.settings.merging(["SOCKETIO_SESSION_CHECK_MS": "200"]) { _, new in new }) { gw in
             let user = try await gw.signIn("+2348012345932", displayName: "Leaver")

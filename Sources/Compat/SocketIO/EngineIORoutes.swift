@@ -44,6 +44,7 @@ extension EngineIOServer {
                             try? await outbound.close(.normalClosure, reason: nil)
                             return
                         }
+                        link.written()
                     }
                 }
                 group.addTask {

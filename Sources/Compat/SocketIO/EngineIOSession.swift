@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 
 /// What a session hands to the layer above: the data of message packets, in order.
 public enum EngineIOMessage: Sendable, Equatable {
@@ -18,6 +19,14 @@ public final class EngineIOWebSocketLink: Sendable {
     let id = UUID()
     public let frames: AsyncStream<EngineIOFrame>
     private let continuation: AsyncStream<EngineIOFrame>.Continuation
+    private let pace = NIOLockedValueBox(Pace())
+
+    /// Frames handed over and not yet written, and who waits for fewer.
+    struct Pace {
+        var unwritten = 0
+        var closed = false
+        var waiters: [(limit: Int, continuation: UnsafeContinuation<Void, Never>)] = []
+    }
 
     init(bufferSize: Int) {
         (frames, continuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingOldest(bufferSize))
@@ -28,12 +37,54 @@ public final class EngineIOWebSocketLink: Sendable {
     func send(_ packet: EngineIOPacket) -> Bool {
         let frame: EngineIOFrame = if case .binary(let bytes) = packet { .binary(bytes) } else { .text(packet.text) }
         if case .dropped = continuation.yield(frame) { return false }
+        pace.withLockedValue { $0.unwritten += 1 }
         return true
+    }
+
+    /// The writer wrote one frame.
+    public func written() {
+        let ready = pace.withLockedValue { pace -> [UnsafeContinuation<Void, Never>] in
+            pace.unwritten -= 1
+            guard !pace.waiters.isEmpty else { return [] }
+            let unwritten = pace.unwritten
+            let ready = pace.waiters.filter { unwritten < $0.limit }.map(\.continuation)
+            pace.waiters.removeAll { unwritten < $0.limit }
+            return ready
+        }
+        for continuation in ready { continuation.resume() }
+    }
+
+    /// Returns once fewer than `limit` frames wait to be written, or the link closed: a producer
+    /// that can wait (live events) leaves its events where they can still be ordered and merged.
+    func room(below limit: Int) async {
+        if pace.withLockedValue({ $0.closed || $0.unwritten < limit }) { return }
+        await withTaskCancellationHandler {
+            await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
+                let now = pace.withLockedValue { pace -> Bool in
+                    if pace.closed || pace.unwritten < limit || Task.isCancelled { return true }
+                    pace.waiters.append((limit, continuation))
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            releaseWaiters()
+        }
+    }
+
+    private func releaseWaiters() {
+        let waiting = pace.withLockedValue { pace in
+            defer { pace.waiters.removeAll() }
+            return pace.waiters.map(\.continuation)
+        }
+        for continuation in waiting { continuation.resume() }
     }
 
     func close() {
         continuation.yield(.close)
         continuation.finish()
+        pace.withLockedValue { $0.closed = true }
+        releaseWaiters()
     }
 }
 
@@ -64,7 +115,11 @@ public actor EngineIOSession {
     enum Transport { case polling, websocket(EngineIOWebSocketLink) }
     enum State { case open, closing, closed }
 
-    private var transport: Transport
+    private var transport: Transport {
+        didSet { if case .websocket(let link) = transport { writing.withLockedValue { $0 = link } } }
+    }
+    /// The WebSocket now carrying the session, read without a hop onto the actor.
+    private nonisolated let writing = NIOLockedValueBox<EngineIOWebSocketLink?>(nil)
     private var state = State.open
     private var probe: EngineIOWebSocketLink?
     /// After `3probe`, the next poll is answered at once with a noop so the client can finish
@@ -91,7 +146,15 @@ public actor EngineIOSession {
         self.configuration = configuration
         self.onFinished = onFinished
         transport = websocket.map { .websocket($0) } ?? .polling
+        writing.withLockedValue { $0 = websocket }
         (inbound, inboundContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingOldest(configuration.maxQueuedPackets))
+    }
+
+    /// Returns once fewer than `limit` frames wait for the WebSocket (at once over polling, whose
+    /// queue is bounded by `maxQueuedPackets`).
+    public nonisolated func room(below limit: Int) async {
+        guard let link = writing.withLockedValue({ $0 }) else { return }
+        await link.room(below: limit)
     }
 
     public var isWebSocket: Bool { if case .websocket = transport { true } else { false } }

@@ -99,6 +99,11 @@ public final class SocketIOSocket: Sendable {
         return attachments.isEmpty ? text : nil
     }
 
+    /// Returns once fewer than `limit` frames wait to be written to the client.
+    public func room(below limit: Int) async {
+        await session.room(below: limit)
+    }
+
     func send(_ packet: SocketIOPacket) async {
         let (text, attachments) = packet.encode()
         await session.send([.text(text)] + attachments.map { .binary($0) })

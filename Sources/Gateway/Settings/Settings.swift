@@ -148,6 +148,7 @@ struct Settings: Sendable {
         }
         messaging.maxTextLength = try reader.int("MESSAGE_MAX_LENGTH", in: 1...100_000) ?? messaging.maxTextLength
         messaging.maxGroupMembers = try reader.int("GROUP_MAX_MEMBERS", in: 2...100_000) ?? messaging.maxGroupMembers
+        messaging.presenceGroupLimit = try reader.int("PRESENCE_MAX_GROUP_MEMBERS", in: 2...100_000) ?? messaging.presenceGroupLimit
         if let seconds = try reader.int("PRESENCE_AWAY_SECONDS", in: 5...86400) { presence.awayAfter = .seconds(seconds) }
         if let ms = try reader.int("PRESENCE_OFFLINE_GRACE_MS", in: 0...4500) { presence.offlineGrace = .milliseconds(ms) }
         typingTimeoutSeconds = try reader.int("TYPING_TIMEOUT_SECONDS", in: 1...60) ?? typingTimeoutSeconds

@@ -139,13 +139,15 @@ public struct ConversationService: Sendable {
         return result
     }
 
-    /// People who share a current conversation with the user: whose presence they may follow.
+    /// People whose presence the user is told of: those sharing a direct conversation or a group
+    /// within `MessagingLimits.presenceGroupLimit` with them.
     public func contacts(of userId: UUID) async throws -> Set<UUID> {
         var result = Set<UUID>()
         for try await id in try await core.db.query("""
             SELECT DISTINCT o.user_id FROM conversation_members m
             JOIN conversation_members o ON o.conversation_id = m.conversation_id
             WHERE m.user_id = \(userId) AND m.left_at IS NULL AND o.left_at IS NULL AND o.user_id <> \(userId)
+            AND \(unescaped: core.presenceSized("m"))
             """, logger: core.logger).decode(UUID.self)
         {
             result.insert(id)

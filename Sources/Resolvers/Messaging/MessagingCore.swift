@@ -5,12 +5,26 @@ import PostgresNIO
 public struct MessagingLimits: Sendable {
     public var maxTextLength = 4000
     public var maxGroupMembers = 256
+    /// Presence is pushed between people who share a direct conversation or a group of at most
+    /// this many members. Everyone in a group of n members telling everyone else is n² events:
+    /// 5,000 people opening the app in one group made 12.5 million `userOnline` frames, minutes
+    /// of a server's time (Benchmarks/, Socket.IO fan-out). Bigger groups ask with `presence`.
+    public var presenceGroupLimit = 256
     public init() {}
 }
 
 /// What the messaging services share: the database, the keys that seal text at rest, and the
 /// membership checks every operation starts with.
 public struct MessagingCore: Sendable {
+    /// A condition on `alias.conversation_id`: the conversation is small enough for presence
+    /// to be pushed between its members (see `MessagingLimits.presenceGroupLimit`).
+    func presenceSized(_ alias: String) -> String {
+        """
+        (SELECT count(*) FROM conversation_members s WHERE s.conversation_id = \(alias).conversation_id \
+        AND s.left_at IS NULL) <= \(limits.presenceGroupLimit)
+        """
+    }
+
     let db: DatabasePool
     let logger: Logger
     let keyring: MessageKeyring

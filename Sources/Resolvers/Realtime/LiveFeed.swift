@@ -14,6 +14,9 @@ public final class LiveFeed: Service, Sendable {
     private let subscribers = NIOLockedValueBox(Registry())
     private let typing = NIOLockedValueBox([TypingKey: ContinuousClock.Instant]())
     public let bufferSize: Int
+    /// Most people (or conversations' typists) whose latest presence (or typing) one subscriber
+    /// may have waiting; beyond it the newest are dropped, as states of the moment.
+    public let signalBufferSize: Int
 
     struct TypingKey: Hashable, Sendable { let conversationId: UUID; let userId: UUID }
 
@@ -22,30 +25,33 @@ public final class LiveFeed: Service, Sendable {
         self.hub = hub
         self.typingTimeout = typingTimeout
         self.bufferSize = bufferSize
+        signalBufferSize = 4 * bufferSize
     }
 
-    /// A live stream of events; it ends when the subscriber falls `bufferSize` events behind, so
-    /// a slow client is cut off (and catches up on reconnect) instead of holding memory.
+    /// A subscriber's live events (see `LiveSubscription` for its two queues); it ends when the
+    /// subscriber falls `bufferSize` events behind on what must arrive, so a slow client is cut
+    /// off (and catches up on reconnect) instead of holding memory.
     ///
-    /// With `userId`, the stream carries only the events whose audience includes that person
+    /// With `userId`, the subscription carries only the events whose audience includes that person
     /// (and those without an audience: membership), which is all its consumer would
     /// keep anyway; a message then costs work for its audience's subscribers only, not for every
     /// subscriber of the process (measured in Benchmarks/: pairs and idle scenarios). `kinds`
     /// narrows it further: a message subscriber never sees the presence of thousands of
-    /// disconnecting clients (which once overflowed every fresh subscriber in the benchmark).
-    public func subscribe(for userId: UUID? = nil, kinds: Set<LiveEvent.Kind> = Set(LiveEvent.Kind.allCases)) -> AsyncStream<LiveEvent> {
+    /// disconnecting clients.
+    public func subscribe(for userId: UUID? = nil, kinds: Set<LiveEvent.Kind> = Set(LiveEvent.Kind.allCases)) -> LiveSubscription {
         let id = UUID()
-        let (stream, continuation) = AsyncStream<LiveEvent>.makeStream(bufferingPolicy: .bufferingOldest(bufferSize))
-        continuation.onTermination = { [weak self] _ in self?.subscribers.withLockedValue { $0.remove(id) } }
-        subscribers.withLockedValue { $0.add(id, user: userId, kinds: kinds, continuation) }
-        return stream
+        let mailbox = LiveSubscription.Mailbox(limit: bufferSize, signalLimit: signalBufferSize) { [weak self] in
+            self?.subscribers.withLockedValue { $0.remove(id) }
+        }
+        subscribers.withLockedValue { $0.add(id, user: userId, kinds: kinds, mailbox) }
+        return LiveSubscription(mailbox: mailbox)
     }
 
-    public var subscriberCount: Int { subscribers.withLockedValue { $0.continuations.count } }
+    public var subscriberCount: Int { subscribers.withLockedValue { $0.mailboxes.count } }
 
     /// Subscribers by id, by the person they follow, and by the kinds of event they take.
     struct Registry {
-        var continuations: [UUID: AsyncStream<LiveEvent>.Continuation] = [:]
+        var mailboxes: [UUID: LiveSubscription.Mailbox] = [:]
         var byUser: [UUID: Set<UUID>] = [:]
         var users: [UUID: UUID] = [:]
         var kinds: [UUID: Set<LiveEvent.Kind>] = [:]
@@ -56,9 +62,9 @@ public final class LiveFeed: Service, Sendable {
 
         mutating func add(
             _ id: UUID, user: UUID?, kinds wanted: Set<LiveEvent.Kind> = Set(LiveEvent.Kind.allCases),
-            _ continuation: AsyncStream<LiveEvent>.Continuation
+            _ mailbox: LiveSubscription.Mailbox
         ) {
-            continuations[id] = continuation
+            mailboxes[id] = mailbox
             kinds[id] = wanted
             for kind in wanted { byKind[kind, default: []].insert(id) }
             if let user {
@@ -70,7 +76,7 @@ public final class LiveFeed: Service, Sendable {
         }
 
         mutating func remove(_ id: UUID) {
-            continuations.removeValue(forKey: id)
+            mailboxes.removeValue(forKey: id)
             everything.remove(id)
             for kind in kinds.removeValue(forKey: id) ?? [] {
                 byKind[kind]?.remove(id)
@@ -115,8 +121,8 @@ public final class LiveFeed: Service, Sendable {
     static let hubBuffer = 1 << 16
 
     private func endAllSubscribers() {
-        let all = subscribers.withLockedValue { Array($0.continuations.values) }
-        for continuation in all { continuation.finish() }
+        let all = subscribers.withLockedValue { Array($0.mailboxes.values) }
+        for mailbox in all { mailbox.finish() }
     }
 
     /// Most events one `handle` call loads at once.
@@ -172,42 +178,14 @@ public final class LiveFeed: Service, Sendable {
     }
 
     /// Event after event, so that each subscriber gets its events in order; per event, one list
-    /// of continuations taken under the lock and offered outside it (a plan of events per
+    /// of mailboxes taken under the lock and offered outside it (a plan of events per
     /// subscriber cost an array per subscriber and event in a 1,000-member fan-out).
     func broadcast(_ live: [LiveEvent]) {
         for event in live {
             let targets = subscribers.withLockedValue { registry in
-                registry.recipients(of: event).compactMap { registry.continuations[$0] }
+                registry.recipients(of: event).compactMap { registry.mailboxes[$0] }
             }
-            for target in targets { Self.offer(event, to: target) }
-        }
-    }
-
-    /// Hands a subscriber its events. A message, receipt, reaction or membership change that does
-    /// not fit its full buffer ends the stream, and the client catches up from the log. Presence
-    /// and typing are signals of the moment: one that does not fit is dropped. Ending the stream
-    /// for them cut off every contact's socket whenever many people went offline at once (1,500
-    /// in the benchmark), and a cut-off client has to reconnect and reload all the same.
-    static func offer(_ events: [LiveEvent], to target: AsyncStream<LiveEvent>.Continuation) {
-        for event in events {
-            guard offer(event, to: target) else { return }
-        }
-    }
-
-    /// One event (see `offer(_:to:)` for a list); false once the stream has ended.
-    @discardableResult
-    static func offer(_ event: LiveEvent, to target: AsyncStream<LiveEvent>.Continuation) -> Bool {
-        switch target.yield(event) {
-        case .enqueued: return true
-        case .terminated: return false
-        case .dropped:
-            switch event.kind {
-            case .presence, .typing: return true
-            default:
-                target.finish()
-                return false
-            }
-        @unknown default: return true
+            for target in targets { _ = target.offer(event) }
         }
     }
 
@@ -323,12 +301,14 @@ public final class LiveFeed: Service, Sendable {
         return Dictionary(uniqueKeysWithValues: list.map { ($0.id, $0) })
     }
 
-    /// The conversations each person belongs to now: their presence goes to those members only.
+    /// The conversations each person belongs to now, big groups left out: their presence goes
+    /// to those members only (see `MessagingLimits.presenceGroupLimit`).
     private func loadMemberships(_ userIds: [UUID]) async throws -> [UUID: [UUID]] {
         guard !userIds.isEmpty else { return [:] }
         var result: [UUID: [UUID]] = [:]
         for try await (userId, conversationId) in try await core.db.query("""
-            SELECT user_id, conversation_id FROM conversation_members WHERE user_id = ANY(\(userIds)) AND left_at IS NULL
+            SELECT m.user_id, m.conversation_id FROM conversation_members m
+            WHERE m.user_id = ANY(\(userIds)) AND m.left_at IS NULL AND \(unescaped: core.presenceSized("m"))
             """, logger: core.logger).decode((UUID, UUID).self)
         {
             result[userId, default: []].append(conversationId)

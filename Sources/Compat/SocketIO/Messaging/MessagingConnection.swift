@@ -17,7 +17,7 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
     private let state = NIOLockedValueBox(State())
 
     struct State {
-        var feed: AsyncStream<LiveEvent>?
+        var feed: LiveSubscription?
         var task: Task<Void, Never>?
         var guardTask: Task<Void, Never>?
         var contacts: Set<UUID> = []
@@ -147,10 +147,17 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
 
     // MARK: Server → client
 
+    /// Frames a connection may have waiting for its socket before it takes the next live event:
+    /// the rest waits in its live subscription, where messages go ahead of presence and typing,
+    /// and a newer presence replaces an older one.
+    static let writeAhead = 16
+
     private func forward() async {
         guard let feed = state.withLockedValue({ $0.feed }) else { return }
-        for await event in feed {
-            guard !Task.isCancelled else { return }
+        var events = feed.makeAsyncIterator()
+        while true {
+            await socket.room(below: Self.writeAhead)
+            guard !Task.isCancelled, let event = await events.next() else { break }
             await deliver(event)
         }
         // The feed ends when this client fell too far behind: it is cut off and reconnects.
