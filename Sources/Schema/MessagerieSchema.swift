@@ -9,7 +9,7 @@ public enum MessagerieSchema {
         let types: [Graphiti.Component<RootResolver, OperationContext>] = [
             Scalar(UUID.self, as: "ID", serialize: { value, _ in
                 guard let id = value as? UUID else { throw DomainError.internal("ID scalar given \(type(of: value))") }
-                return .string(id.uuidString.lowercased())
+                return .string(WireText.lowercased(id))
             }).description("Opaque identifier."),
             // Formatted directly: the default route encodes every date through the Coders.
             Scalar(Date.self, as: "DateTime", serialize: { value, _ in
@@ -179,7 +179,7 @@ public enum MessagerieSchema {
 
     /// The format truncates to milliseconds, and a date parsed from "….887Z" is the nearest
     /// double, often just below .887: half a microsecond keeps it from printing as .886.
-    static func format(_ date: Date) -> String { dateStyle.format(date.addingTimeInterval(0.0000005)) }
+    static func format(_ date: Date) -> String { WireText.rfc3339(date.addingTimeInterval(0.0000005)) }
 
     static let coders: Coders = {
         let coders = Coders()

@@ -1,5 +1,6 @@
 import Foundation
 import GraphQL
+import Graphiti
 import XCTest
 
 @testable import Gateway
@@ -142,6 +143,28 @@ final class DirectExecutionTests: XCTestCase {
         XCTAssertNil(PropertyFields.readers(named: "ambiguousField")[ObjectIdentifier(Twice.self)])
         PropertyFields.register("ambiguousField", \Twice.a)
         XCTAssertNil(PropertyFields.readers(named: "ambiguousField")[ObjectIdentifier(Twice.self)], "and stays without")
+    }
+
+    /// Methods taking only the context are called without Graphiti's wrapper; a type and name
+    /// declared at two places of the source keep no direct resolver.
+    func testContextOnlyMethodsAreCalledDirectly() throws {
+        let schema = try DirectSchema(MessagerieSchema.build().schema)
+        for field in ["sender", "receipts", "reactions"] {
+            XCTAssertNotNil(schema.objects["Message"]?.fields[field]?.resolvers[ObjectIdentifier(Message.self)], field)
+        }
+        XCTAssertNotNil(schema.objects["Receipt"]?.fields["user"]?.resolvers[ObjectIdentifier(Receipt.self)])
+        XCTAssertNil(schema.objects["Message"]?.fields["text"]?.resolvers.first, "a property is read, not resolved")
+        XCTAssertNil(schema.objects["Query"]?.fields["messages"]?.resolvers.first, "fields with arguments keep Graphiti's resolver")
+
+        let first: AsyncResolve<Twice, OperationContext, NoArguments, Int> = { twice in { _, _ in twice.a } }
+        let second: AsyncResolve<Twice, OperationContext, NoArguments, Int> = { twice in { _, _ in twice.b } }
+        ResolverFields.register("ambiguousResolved", site: "A.swift:1", first)
+        ResolverFields.register("ambiguousResolved", site: "A.swift:1", first)
+        XCTAssertNotNil(ResolverFields.resolvers(named: "ambiguousResolved")[ObjectIdentifier(Twice.self)], "the same site again is fine")
+        ResolverFields.register("ambiguousResolved", site: "B.swift:9", second)
+        XCTAssertNil(ResolverFields.resolvers(named: "ambiguousResolved")[ObjectIdentifier(Twice.self)])
+        ResolverFields.register("ambiguousResolved", site: "A.swift:1", first)
+        XCTAssertNil(ResolverFields.resolvers(named: "ambiguousResolved")[ObjectIdentifier(Twice.self)], "and stays without")
     }
 
     /// What the direct executor takes is decided per document, before anything runs; the rest

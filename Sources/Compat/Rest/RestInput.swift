@@ -86,9 +86,7 @@ enum RestJSON {
 }
 
 enum RestDates {
-    private static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-
-    static func format(_ date: Date) -> String { style.format(date) }
+    static func format(_ date: Date) -> String { WireText.rfc3339(date) }
 
     /// RFC 3339 with or without fractions, or a plain date (midnight UTC).
     static func parse(_ text: String) -> Date? {

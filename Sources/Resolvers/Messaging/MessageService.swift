@@ -211,14 +211,16 @@ public struct MessageService: Sendable {
             if backwards { items.reverse() }
             let hasNext: Bool
             let hasPrevious: Bool
+            // The other direction is looked at only when the request has a cursor that way: a page
+            // without one starts at an end (one round trip less for the first page of history).
             if backwards {
                 hasPrevious = more
-                let later = try await exists(conversationId, above: items.last?.seq ?? (high - 1), below: windowHigh, on: connection)
-                hasNext = request.before != nil && later
+                hasNext = request.before == nil ? false
+                    : try await exists(conversationId, above: items.last?.seq ?? (high - 1), below: windowHigh, on: connection)
             } else {
                 hasNext = more
-                let earlier = try await exists(conversationId, above: membership.joinedSeq, below: items.first?.seq ?? (low + 1), on: connection)
-                hasPrevious = request.after != nil && earlier
+                hasPrevious = request.after == nil ? false
+                    : try await exists(conversationId, above: membership.joinedSeq, below: items.first?.seq ?? (low + 1), on: connection)
             }
             return Page(items: items.map { (Cursor.encode("s", String($0.seq)), $0) }, hasNextPage: hasNext, hasPreviousPage: hasPrevious)
         }

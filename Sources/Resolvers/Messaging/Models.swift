@@ -110,9 +110,7 @@ public struct PageRequest: Sendable {
 /// Cursors are opaque to clients; inside they are a prefix and values, base64url-encoded.
 enum Cursor {
     static func encode(_ parts: String...) -> String {
-        Data(parts.joined(separator: "|").utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        WireText.base64URL(parts.joined(separator: "|").utf8)
     }
 
     static func decode(_ cursor: String, parts count: Int, field: String) throws(DomainError) -> [String] {

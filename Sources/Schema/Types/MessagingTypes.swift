@@ -136,7 +136,7 @@ enum MessagingTypes {
                 Prop("endCursor", at: \.endCursor)
             },
             Type(Receipt.self) {
-                Field("user", at: Receipt.user)
+                Resolved("user", at: Receipt.user)
                 Prop("deliveredAt", at: \.deliveredAt)
                 Prop("readAt", at: \.readAt)
             },
@@ -147,8 +147,8 @@ enum MessagingTypes {
             },
             Type(SystemEvent.self) {
                 Prop("type", at: \.type)
-                Field("actor", at: SystemEvent.actor)
-                Field("users", at: SystemEvent.users)
+                Resolved("actor", at: SystemEvent.actor)
+                Resolved("users", at: SystemEvent.users)
                 Prop("title", at: \.title)
                 Prop("role", at: \.role)
             }.description("What a system message records: a group change."),
@@ -156,20 +156,20 @@ enum MessagingTypes {
                 Prop("id", at: \.id)
                 Prop("cursor", at: \.cursor)
                     .description("Position in its conversation: pass as `after` to page on or to catch up on reconnect.")
-                Field("conversation", at: Message.conversation)
-                Field("sender", at: Message.sender)
+                Resolved("conversation", at: Message.conversation)
+                Resolved("sender", at: Message.sender)
                 Prop("kind", at: \.kind)
                 Prop("text", at: \.text)
-                Field("attachments", at: Message.attachments)
+                Resolved("attachments", at: Message.attachments)
                 Prop("systemEvent", at: \.systemEvent)
-                Field("replyTo", at: Message.replyTo)
+                Resolved("replyTo", at: Message.replyTo)
                 Prop("clientMessageId", at: \.clientMessageId)
                 Prop("createdAt", at: \.createdAt)
                 Prop("editedAt", at: \.editedAt)
                 Prop("deletedAt", at: \.deletedAt)
-                Field("status", at: Message.status)
-                Field("receipts", at: Message.receipts)
-                Field("reactions", at: Message.reactions)
+                Resolved("status", at: Message.status)
+                Resolved("receipts", at: Message.receipts)
+                Resolved("reactions", at: Message.reactions)
             },
             Type(MessageEdge.self) {
                 Prop("cursor", at: \.cursor)
@@ -180,7 +180,7 @@ enum MessagingTypes {
                 Prop("pageInfo", at: \.pageInfo)
             },
             Type(Member.self, as: "ConversationMember") {
-                Field("user", at: Member.user)
+                Resolved("user", at: Member.user)
                 Prop("role", at: \.role)
                 Prop("joinedAt", at: \.joinedAt)
             },
@@ -188,9 +188,9 @@ enum MessagingTypes {
                 Prop("id", at: \.id)
                 Prop("kind", at: \.kind)
                 Prop("title", at: \.title)
-                Field("members", at: Conversation.members)
-                Field("lastMessage", at: Conversation.lastMessage)
-                Field("unreadCount", at: Conversation.unreadCount)
+                Resolved("members", at: Conversation.members)
+                Resolved("lastMessage", at: Conversation.lastMessage)
+                Resolved("unreadCount", at: Conversation.unreadCount)
                 Prop("createdAt", at: \.createdAt)
                 Prop("lastActivityAt", at: \.lastActivityAt)
             },
@@ -224,7 +224,7 @@ enum ActivityTypes {
                 Prop("at", at: \.at)
                 Prop("kind", at: \.kind)
                 Field("actor", at: ActivityEntry.actor).description("Who did it; null for the system and the command line.")
-                Field("target", at: ActivityEntry.target)
+                Resolved("target", at: ActivityEntry.target)
                 Prop("conversationId", at: \.conversationId)
                 Prop("details", at: \.details).description("JSON object with the event's particulars; never message text.")
             },

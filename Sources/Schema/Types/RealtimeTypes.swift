@@ -36,30 +36,30 @@ enum RealtimeTypes {
             Enum(PresenceStatus.self) { Value(.online); Value(.away); Value(.offline) },
             Enum(ReactionAction.self) { Value(.added); Value(.removed) },
             Type(PresenceInfo.self, as: "Presence") {
-                Field("user", at: PresenceInfo.user)
+                Resolved("user", at: PresenceInfo.user)
                 Prop("status", at: \.status)
                 Prop("lastSeenAt", at: \.lastSeenAt)
             },
             Type(MessageStatusEvent.self) {
                 Prop("message", at: \.message)
-                Field("user", at: MessageStatusEvent.user)
+                Resolved("user", at: MessageStatusEvent.user)
                 Prop("status", at: \.status)
                 Prop("at", at: \.at)
             },
             Type(TypingEvent.self) {
                 Prop("conversationId", at: \.conversationId)
-                Field("user", at: TypingEvent.user)
+                Resolved("user", at: TypingEvent.user)
                 Prop("isTyping", at: \.isTyping)
                 Prop("at", at: \.at)
             },
             Type(PresenceEvent.self) {
-                Field("user", at: PresenceEvent.user)
+                Resolved("user", at: PresenceEvent.user)
                 Prop("status", at: \.status)
                 Prop("lastSeenAt", at: \.lastSeenAt)
             },
             Type(ReactionEvent.self) {
                 Prop("message", at: \.message)
-                Field("user", at: ReactionEvent.user)
+                Resolved("user", at: ReactionEvent.user)
                 Prop("emoji", at: \.emoji)
                 Prop("action", at: \.action)
                 Prop("at", at: \.at)

@@ -17,11 +17,11 @@ enum UserType {
     static var type: Graphiti.`Type`<RootResolver, OperationContext, User> {
         Type(User.self, as: "User") {
             Prop("id", at: \.id)
-            Field("phone", at: User.visiblePhone)
+            Resolved("phone", at: User.visiblePhone)
                 .description("Visible to its owner only.")
             Prop("displayName", at: \.displayName)
-            Field("avatarUrl", at: User.avatarURL)
-            Field("presence", at: User.presence)
+            Resolved("avatarUrl", at: User.avatarURL)
+            Resolved("presence", at: User.presence)
             Prop("lastSeenAt", at: \.lastSeenAt)
             Prop("createdAt", at: \.createdAt)
         }

@@ -2,7 +2,7 @@ import Foundation
 import Resolvers
 
 extension UUID {
-    var wire: String { uuidString.lowercased() }
+    var wire: String { WireText.lowercased(self) }
 }
 
 /// Messages go out in the REST shape (`{ id, conversationId, senderId, receiverId, content, ... }`),

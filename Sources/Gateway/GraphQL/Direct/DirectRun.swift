@@ -50,13 +50,18 @@ final class DirectRun {
         _ path: ResponsePath
     ) async throws(NullBubble) -> Map {
         let value: (any Sendable)?
-        if let read = plan.readers[ObjectIdentifier(type(of: source))] {
+        let sourceType = ObjectIdentifier(type(of: source))
+        if let read = plan.readers[sourceType] {
             return try await complete(plan.type, read(source), nodes, path, field: (object.name, plan.name))
         }
         do {
-            guard let resolve = plan.resolve else { throw GraphQLError(message: "Field \(object.name).\(plan.name) has no resolver.") }
-            let arguments = plan.arguments.isEmpty ? Self.noArguments : try schema.arguments(plan, nodes[0], variables: variables)
-            value = try await resolve(source, arguments, context, info)
+            if let resolve = plan.resolvers[sourceType] {
+                value = try await resolve(source, context)
+            } else {
+                guard let resolve = plan.resolve else { throw GraphQLError(message: "Field \(object.name).\(plan.name) has no resolver.") }
+                let arguments = plan.arguments.isEmpty ? Self.noArguments : try schema.arguments(plan, nodes[0], variables: variables)
+                value = try await resolve(source, arguments, context, info)
+            }
         } catch {
             record(error, nodes, path)
             if case .nonNull = plan.type { throw NullBubble() }

@@ -35,6 +35,9 @@ final class DirectSchema: Sendable {
         /// For a stored property, its reader by the Swift type of the value (`PropertyFields`):
         /// read directly, without Graphiti's resolver wrapper.
         let readers: [ObjectIdentifier: PropertyFields.Reader]
+        /// For a method taking only the context, the method by the Swift type of the value
+        /// (`ResolverFields`): called directly, without Graphiti's resolver wrapper.
+        let resolvers: [ObjectIdentifier: ResolverFields.Resolver]
     }
 
     struct ObjectPlan: Sendable {
@@ -78,7 +81,8 @@ final class DirectSchema: Sendable {
                         name: fieldName, type: Self.output(field.type, schema),
                         arguments: field.args.map { Argument(name: $0.key, type: Self.input($0.value.type, schema), defaultValue: $0.value.defaultValue) },
                         resolve: field.resolve,
-                        readers: field.args.isEmpty ? PropertyFields.readers(named: fieldName) : [:])
+                        readers: field.args.isEmpty ? PropertyFields.readers(named: fieldName) : [:],
+                        resolvers: field.args.isEmpty ? ResolverFields.resolvers(named: fieldName) : [:])
                 }
                 objects[name] = ObjectPlan(name: name, fields: fields)
             } else if let input = type as? GraphQLInputObjectType {
