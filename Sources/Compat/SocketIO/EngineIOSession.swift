@@ -36,8 +36,12 @@ public final class EngineIOWebSocketLink: Sendable {
     @discardableResult
     func send(_ packet: EngineIOPacket) -> Bool {
         let frame: EngineIOFrame = if case .binary(let bytes) = packet { .binary(bytes) } else { .text(packet.text) }
-        if case .dropped = continuation.yield(frame) { return false }
+        // Counted before the writer can see it, so that its `written()` never comes first.
         pace.withLockedValue { $0.unwritten += 1 }
+        if case .dropped = continuation.yield(frame) {
+            pace.withLockedValue { $0.unwritten -= 1 }
+            return false
+        }
         return true
     }
 
