@@ -116,7 +116,8 @@ extension RootResolver {
         }
     }
 
-    /// The viewer's contacts (people sharing a conversation with them), or the given ids among them.
+    /// The viewer's contacts (people sharing a direct conversation or a group within
+    /// `PRESENCE_MAX_GROUP_MEMBERS` with them), or the given ids among them.
     func presenceEvents(context: OperationContext, arguments: UserIDsArguments) async throws -> AsyncThrowingStream<PresenceEvent, Error> {
         let viewer = try context.requireViewer()
         let services = context.services
