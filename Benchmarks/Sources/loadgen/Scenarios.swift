@@ -255,7 +255,7 @@ struct Scenarios {
                             let t = nowNanos()
                             do {
                                 let (status, bytes) = try await http.post(path: "/graphql", body: body, token: users[w % users.count].token)
-                                if status == 200 && bytes.readableBytes > 1000 && bytes.readableBytesView.firstRange(of: Array("\"errors\"".utf8)) == nil {
+                                if status == 200 && bytes.readableBytes > 1000 && !ByteSearch.contains(bytes, "\"errors\"") {
                                     stats.delivered(sentAt: t)
                                 } else {
                                     stats.error("status \(status): \(String(buffer: bytes).prefix(160))")
@@ -322,5 +322,5 @@ struct Scenarios {
 
 func contains(_ view: ByteBufferView, _ text: StaticString) -> Bool {
     let needle = UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
-    return view.firstRange(of: needle) != nil
+    return view.withUnsafeBytes { ByteSearch.contains($0, needle) }
 }

@@ -1,5 +1,6 @@
 import BenchCore
 import Foundation
+import NIOCore
 import XCTest
 
 final class ArgumentsTests: XCTestCase {
@@ -105,5 +106,27 @@ final class SocketIOFrameTests: XCTestCase {
         XCTAssertThrowsError(try SocketIOFrame.parse(#"51-["x",{"_placeholder":true,"num":0}]"#), "binary packets are refused")
         XCTAssertThrowsError(try SocketIOFrame.parse("2/nons[]"), "namespace without comma")
         XCTAssertThrowsError(try SocketIOFrame.parse("399999999999999999999999[]"), "ack id too large")
+    }
+}
+
+final class ByteSearchTests: XCTestCase {
+    func testFindsWhatTheNaiveSearchFinds() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let haystack = (0..<Int.random(in: 0...40, using: &generator)).map { _ in UInt8.random(in: 97...99, using: &generator) }
+            let needle = (0..<Int.random(in: 1...4, using: &generator)).map { _ in UInt8.random(in: 97...99, using: &generator) }
+            let expected = haystack.count >= needle.count
+                && (0...(haystack.count - needle.count)).contains { Array(haystack[$0..<$0 + needle.count]) == needle }
+            let found = haystack.withUnsafeBytes { ByteSearch.contains($0, needle) }
+            XCTAssertEqual(found, expected, "\(needle) in \(haystack)")
+        }
+    }
+
+    func testBuffers() {
+        let body = ByteBuffer(string: #"{"data":{"messages":[]},"errors":[{"message":"x"}]}"#)
+        XCTAssertTrue(ByteSearch.contains(body, "\"errors\""))
+        XCTAssertFalse(ByteSearch.contains(body, "\"errorz\""))
+        XCTAssertTrue(ByteSearch.contains(body, ""))
+        XCTAssertFalse(ByteSearch.contains(ByteBuffer(), "a"))
     }
 }
