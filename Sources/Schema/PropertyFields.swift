@@ -12,44 +12,17 @@ import NIOConcurrencyHelpers
 public enum PropertyFields {
     public typealias Reader = @Sendable (Any) -> (any Sendable)?
 
-    /// Key paths are immutable values; `AnyKeyPath` only lacks the declaration.
-    private struct Entry: @unchecked Sendable {
-        let keyPath: AnyKeyPath
-        let reader: Reader
-    }
-
-    private struct Declaration: Hashable, Sendable {
-        let name: String
-        let type: ObjectIdentifier
-    }
-
-    private struct Table: Sendable {
-        var entries: [String: [ObjectIdentifier: Entry]] = [:]
-        var ambiguous: Set<Declaration> = []
-    }
-
-    private static let table = NIOLockedValueBox(Table())
+    private static let table = DeclaredFields<Reader>()
 
     static func register<Object: Sendable, Value: Sendable>(_ name: String, _ keyPath: KeyPath<Object, Value>) {
-        let type = ObjectIdentifier(Object.self)
-        table.withLockedValue { table in
-            let declaration = Declaration(name: name, type: type)
-            guard !table.ambiguous.contains(declaration) else { return }
-            if let existing = table.entries[name]?[type], existing.keyPath != keyPath {
-                table.ambiguous.insert(declaration)
-                table.entries[name]?[type] = nil
-                return
-            }
-            // The same conversion of `Value` to an optional existential as Graphiti's own
-            // key-path resolver makes, so both give the executor the same value.
-            let reader: Reader = { source in (source as! Object)[keyPath: keyPath] }
-            table.entries[name, default: [:]][type] = Entry(keyPath: keyPath, reader: reader)
-        }
+        // The same conversion of `Value` to an optional existential as Graphiti's own
+        // key-path resolver makes, so both give the executor the same value.
+        table.register(name, on: Object.self, declaredBy: keyPath) { source in (source as! Object)[keyPath: keyPath] }
     }
 
     /// The readers of the fields named `name`, by the Swift type of the value they read.
     public static func readers(named name: String) -> [ObjectIdentifier: Reader] {
-        table.withLockedValue { $0.entries[name]?.mapValues(\.reader) ?? [:] }
+        table.functions(named: name)
     }
 }
 
@@ -72,45 +45,19 @@ func Prop<Object: Sendable, Value: Sendable>(
 public enum ResolverFields {
     public typealias Resolver = @Sendable (_ source: Any, _ context: any Sendable) async throws -> (any Sendable)?
 
-    private struct Entry: Sendable {
-        let site: String
-        let resolver: Resolver
-    }
-
-    private struct Declaration: Hashable, Sendable {
-        let name: String
-        let type: ObjectIdentifier
-    }
-
-    private struct Table: Sendable {
-        var entries: [String: [ObjectIdentifier: Entry]] = [:]
-        var ambiguous: Set<Declaration> = []
-    }
-
-    private static let table = NIOLockedValueBox(Table())
+    private static let table = DeclaredFields<Resolver>()
 
     static func register<Object: Sendable, Value: Sendable>(
         _ name: String, site: String, _ function: @escaping AsyncResolve<Object, OperationContext, NoArguments, Value>
     ) {
-        let type = ObjectIdentifier(Object.self)
-        table.withLockedValue { table in
-            let declaration = Declaration(name: name, type: type)
-            guard !table.ambiguous.contains(declaration) else { return }
-            if let existing = table.entries[name]?[type], existing.site != site {
-                table.ambiguous.insert(declaration)
-                table.entries[name]?[type] = nil
-                return
-            }
-            let resolver: Resolver = { source, context in
-                try await function(source as! Object)(context as! OperationContext, NoArguments())
-            }
-            table.entries[name, default: [:]][type] = Entry(site: site, resolver: resolver)
+        table.register(name, on: Object.self, declaredBy: site) { source, context in
+            try await function(source as! Object)(context as! OperationContext, NoArguments())
         }
     }
 
     /// The resolvers of the fields named `name`, by the Swift type of the value they resolve on.
     public static func resolvers(named name: String) -> [ObjectIdentifier: Resolver] {
-        table.withLockedValue { $0.entries[name]?.mapValues(\.resolver) ?? [:] }
+        table.functions(named: name)
     }
 }
 
@@ -122,4 +69,44 @@ func Resolved<Object: Sendable, Value: Sendable>(
 ) -> Field<Object, OperationContext, Value, NoArguments> {
     ResolverFields.register(name, site: "\(fileID):\(line)", function)
     return Field(name, at: function)
+}
+
+/// Functions kept per field name and Swift type, for `PropertyFields` and `ResolverFields`. A
+/// name and type declared twice by different declarations (key paths, source sites) keep none.
+final class DeclaredFields<Function: Sendable>: Sendable {
+    /// Declarations are key paths and source sites: immutable values.
+    private struct Entry: @unchecked Sendable {
+        let declaration: AnyHashable
+        let function: Function
+    }
+
+    private struct Key: Hashable, Sendable {
+        let name: String
+        let type: ObjectIdentifier
+    }
+
+    private struct Table: Sendable {
+        var entries: [String: [ObjectIdentifier: Entry]] = [:]
+        var ambiguous: Set<Key> = []
+    }
+
+    private let table = NIOLockedValueBox(Table())
+
+    func register(_ name: String, on type: Any.Type, declaredBy declaration: AnyHashable, _ function: Function) {
+        let type = ObjectIdentifier(type)
+        table.withLockedValue { table in
+            let key = Key(name: name, type: type)
+            guard !table.ambiguous.contains(key) else { return }
+            if let existing = table.entries[name]?[type], existing.declaration != declaration {
+                table.ambiguous.insert(key)
+                table.entries[name]?[type] = nil
+                return
+            }
+            table.entries[name, default: [:]][type] = Entry(declaration: declaration, function: function)
+        }
+    }
+
+    func functions(named name: String) -> [ObjectIdentifier: Function] {
+        table.withLockedValue { $0.entries[name]?.mapValues(\.function) ?? [:] }
+    }
 }
