@@ -2,7 +2,7 @@ import Logging
 import PostgresNIO
 
 /// Every domain service, built once by the gateway and handed to each door.
-public struct DomainServices: Sendable {
+public final class DomainServices: Sendable {
     public let auth: AuthService
     public let users: UserService
     public let conversations: ConversationService

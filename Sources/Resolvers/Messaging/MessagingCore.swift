@@ -15,7 +15,7 @@ public struct MessagingLimits: Sendable {
 
 /// What the messaging services share: the database, the keys that seal text at rest, and the
 /// membership checks every operation starts with.
-public struct MessagingCore: Sendable {
+public final class MessagingCore: Sendable {
     /// A condition on `alias.conversation_id`: the conversation is small enough for presence
     /// to be pushed between its members (see `MessagingLimits.presenceGroupLimit`).
     func presenceSized(_ alias: String) -> String {
