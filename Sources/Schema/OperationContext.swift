@@ -40,13 +40,13 @@ public final class OperationContext: Sendable {
     /// Whether `userId` is the person making this request.
     func isSelf(_ userId: UUID) -> Bool { viewer?.userId == userId || signedIn.withLockedValue { $0 } == userId }
 
-    private let source = NIOLockedValueBox<AsyncThrowingStream<any Sendable, Error>?>(nil)
+    private let source = NIOLockedValueBox<(any SubscriptionEvents)?>(nil)
 
     /// A subscription resolver leaves its source events here instead of handing them to
     /// GraphQLSwift (see `EventPull`); the gateway takes them once the subscribe step succeeded.
-    func offer(_ events: AsyncThrowingStream<any Sendable, Error>) { source.withLockedValue { $0 = events } }
+    func offer(_ events: any SubscriptionEvents) { source.withLockedValue { $0 = events } }
 
-    public func takeSubscriptionSource() -> AsyncThrowingStream<any Sendable, Error>? {
+    public func takeSubscriptionSource() -> (any SubscriptionEvents)? {
         source.withLockedValue { value in
             defer { value = nil }
             return value

@@ -40,7 +40,7 @@ extension RootResolver {
         }
         // Subscribe before catching up, so nothing falls between the two.
         let live = context.services.live.subscribe(for: viewer.userId, kinds: kinds)
-        context.offer(EventPull(live: live, context: context, catchUp: catchUp) { try await transform($0, viewer) }.events)
+        context.offer(EventPull(live: live, context: context, catchUp: catchUp) { try await transform($0, viewer) })
         return AsyncThrowingStream { $0.finish() }
     }
 

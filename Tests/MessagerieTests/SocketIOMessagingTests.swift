@@ -111,6 +111,26 @@ final class SocketIOMessagingTests: XCTestCase {
         }
     }
 
+    /// A token's expiry ends the namespace connection as signing out does (the server keeps that
+    /// timer with all the others, `Deadlines`). Pings come every second so that a poll never
+    /// waits long; an unanswered one ends the session only after a minute, which fails the test.
+    func testAnExpiringTokenDisconnectsTheSocket() async throws {
+        try await withGateway(["SOCKETIO_PING_INTERVAL_MS": "1000", "SOCKETIO_PING_TIMEOUT_MS": "60000"]) { gw in
+            let user = try await gw.signIn("+2348012345934", displayName: "Brief")
+            let sid = try XCTUnwrap(jwtClaims(user.accessToken)["sid"] as? String)
+            let brief = try await TestTokens.sign(secret: GatewayHarness.jwtSecret, sub: user.userId, sid: sid, expiresIn: 3)
+            let client = try await SocketIOPollingClient.open(gw)
+            try await client.send(Self.connectPayload(brief))
+            _ = try await client.untilConnected()
+            var packets: [String] = []
+            while !packets.contains("41") { packets += try await client.packets(1) }
+            // The expired token no longer connects.
+            try await client.send(Self.connectPayload(brief))
+            let refused = try await client.packets(1)
+            XCTAssertEqual(refused, [#"44{"message":"unauthorized"}"#])
+        }
+    }
+
     func testAMessageSentOnOneGatewayReachesASocketOnAnother() async throws {
         try await withGateway(Self.settings) { gw in
             let users = try await gw.signInUsers(2, series: 74)

@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import Resolvers
 import ServiceLifecycle
 
 /// The Engine.IO sessions of one gateway process, and the protocol checks of every request
@@ -8,6 +9,8 @@ public final class EngineIOServer: Service, Sendable {
     public let configuration: EngineIOConfiguration
     private let sessions = NIOLockedValueBox([String: EngineIOSession]())
     private let onSession: @Sendable (EngineIOSession) async -> Void
+    /// Every session's heartbeat and every socket's time limits, on one task.
+    public let deadlines = Deadlines()
 
     /// `onSession` runs once per session, for its whole life (it reads `inbound` until it ends).
     public init(configuration: EngineIOConfiguration, onSession: @escaping @Sendable (EngineIOSession) async -> Void) {
@@ -20,8 +23,12 @@ public final class EngineIOServer: Service, Sendable {
     public func session(_ sid: String) -> EngineIOSession? { sessions.withLockedValue { $0[sid] } }
 
     public func run() async throws {
-        try? await gracefulShutdown()
-        await closeAll(reason: "server shutting down")
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await self.deadlines.run() }
+            try? await gracefulShutdown()
+            await closeAll(reason: "server shutting down")
+            group.cancelAll()
+        }
     }
 
     /// Ends every session as the reference server does on close: polling clients get a close
@@ -125,7 +132,7 @@ public final class EngineIOServer: Service, Sendable {
         let info = EngineIORequestInfo(query: request.query, headers: request.headers, remoteAddress: request.remoteAddress)
         let session = EngineIOSession(
             sid: Self.newSid(), request: info, websocket: websocket, configuration: configuration,
-            onFinished: { [weak self] sid in _ = self?.sessions.withLockedValue { $0.removeValue(forKey: sid) } })
+            deadlines: deadlines, onFinished: { [weak self] sid in _ = self?.sessions.withLockedValue { $0.removeValue(forKey: sid) } })
         sessions.withLockedValue { $0[session.sid] = session }
         await session.start()
         let onSession = self.onSession

@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import Resolvers
 
 /// What a session hands to the layer above: the data of message packets, in order.
 public enum EngineIOMessage: Sendable, Equatable {
@@ -133,7 +134,9 @@ public actor EngineIOSession {
     private var pendingPoll: CheckedContinuation<PollResult, Never>?
     private var awaitingPong = false
     private var lastPong = ContinuousClock.now
-    private var heartbeat: Task<Void, Never>?
+    /// The next ping, or the wait for its pong; kept by the server's `Deadlines`.
+    private var heartbeat: Deadlines.Token?
+    nonisolated let deadlines: Deadlines
     public private(set) var closeReason: String?
 
     public enum PollResult: Sendable, Equatable {
@@ -143,9 +146,10 @@ public actor EngineIOSession {
 
     init(
         sid: String, request: EngineIORequestInfo, websocket: EngineIOWebSocketLink?, configuration: EngineIOConfiguration,
-        onFinished: @escaping @Sendable (String) -> Void
+        deadlines: Deadlines, onFinished: @escaping @Sendable (String) -> Void
     ) {
         self.sid = sid
+        self.deadlines = deadlines
         self.request = request
         self.configuration = configuration
         self.onFinished = onFinished
@@ -172,7 +176,7 @@ public actor EngineIOSession {
             pingTimeout: EngineIOConfiguration.milliseconds(configuration.pingTimeout), maxPayload: configuration.maxPayload)
         enqueue([.open(handshake.json)])
         lastPong = .now
-        heartbeat = Task.detached { [weak self] in await self?.beat() }
+        scheduleBeat()
     }
 
     // MARK: Sending
@@ -364,20 +368,35 @@ public actor EngineIOSession {
 
     // MARK: Heartbeat
 
-    private func beat() async {
-        while state == .open {
-            let next = lastPong + configuration.pingInterval
-            try? await Task.sleep(until: next, clock: .continuous)
-            guard !Task.isCancelled, state == .open else { return }
-            awaitingPong = true
-            enqueue([.ping("")])
-            try? await Task.sleep(for: configuration.pingTimeout)
-            guard !Task.isCancelled, state == .open else { return }
-            if awaitingPong {
-                finish("ping timeout")
-                return
-            }
+    private func scheduleBeat() {
+        heartbeat = deadlines.schedule(at: lastPong + configuration.pingInterval) { [weak self] in
+            guard let self else { return }
+            Task { await self.pingDue() }
         }
+    }
+
+    private func pingDue() {
+        guard state == .open else { return }
+        awaitingPong = true
+        enqueue([.ping("")])
+        heartbeat = deadlines.schedule(after: configuration.pingTimeout) { [weak self] in
+            guard let self else { return }
+            Task { await self.pongDue() }
+        }
+    }
+
+    private func pongDue() {
+        guard state == .open else { return }
+        if awaitingPong {
+            finish("ping timeout")
+        } else {
+            scheduleBeat()
+        }
+    }
+
+    private func stopBeat() {
+        if let heartbeat { deadlines.cancel(heartbeat) }
+        heartbeat = nil
     }
 
     // MARK: Closing
@@ -400,7 +419,7 @@ public actor EngineIOSession {
             state = .closing
             closeReason = reason
             inboundContinuation.finish()
-            heartbeat?.cancel()
+            stopBeat()
             let grace = configuration.pingTimeout
             Task { [weak self] in
                 try? await Task.sleep(for: grace)
@@ -413,7 +432,7 @@ public actor EngineIOSession {
         guard state != .closed else { return }
         state = .closed
         if closeReason == nil { closeReason = reason }
-        heartbeat?.cancel()
+        stopBeat()
         inboundContinuation.finish()
         if let poll = pendingPoll {
             pendingPoll = nil

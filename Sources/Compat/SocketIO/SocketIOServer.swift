@@ -38,13 +38,11 @@ actor SocketIOClient {
     }
 
     func run() async {
-        let timeout = connectTimeout
-        let watchdog = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
-            guard !Task.isCancelled else { return }
-            await self?.closeIfUnconnected()
+        let watchdog = session.deadlines.schedule(after: connectTimeout) { [weak self] in
+            guard let self else { return }
+            Task { await self.closeIfUnconnected() }
         }
-        defer { watchdog.cancel() }
+        defer { session.deadlines.cancel(watchdog) }
         for await message in session.inbound {
             let packet: SocketIOPacket?
             do {

@@ -68,9 +68,11 @@ func buildApplication(
     services.append(contentsOf: [graphQLSessions, socketIOSessions].map { AfterSchema(inner: $0, gate: schemaGate, gated: settings.migrateOnStart) })
     let stalledWrites = StalledWriteWatch(timeout: settings.webSocket.writeTimeout)
     services.append(stalledWrites)
+    let deadlines = Deadlines()
+    services.append(deadlines)
     GraphQLWebSocketRoute(
         engine: engine, services: domain, tokens: tokens, limits: settings.webSocket, lifecycle: lifecycle, sessions: graphQLSessions,
-        stalls: stalledWrites
+        stalls: stalledWrites, deadlines: deadlines
     ).addRoutes(to: webSocketRouter)
     services.append(SocketIOWiring.add(
         router: router, webSocketRouter: webSocketRouter, services: domain, tokens: tokens, settings: settings, lifecycle: lifecycle,

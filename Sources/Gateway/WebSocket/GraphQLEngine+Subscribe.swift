@@ -6,11 +6,11 @@ import Schema
 /// The encoded results (`{"data":…}`) of one subscription, one per source event, executed as
 /// the socket pulls them: nothing is computed ahead of a slow reader.
 struct SubscriptionPayloads: AsyncSequence, Sendable {
-    let source: AsyncThrowingStream<any Sendable, Error>
+    let source: any SubscriptionEvents
     let render: @Sendable (any Sendable) async -> String
 
     struct AsyncIterator: AsyncIteratorProtocol {
-        var source: AsyncThrowingStream<any Sendable, Error>.AsyncIterator
+        let source: any SubscriptionEvents
         let render: @Sendable (any Sendable) async -> String
 
         mutating func next() async throws -> String? {
@@ -19,7 +19,7 @@ struct SubscriptionPayloads: AsyncSequence, Sendable {
         }
     }
 
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(source: source.makeAsyncIterator(), render: render) }
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(source: source, render: render) }
 }
 
 extension GraphQLEngine {

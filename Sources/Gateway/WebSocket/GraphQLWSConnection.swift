@@ -25,6 +25,8 @@ final class GraphQLWSConnection: Sendable {
         /// Running operations; the token tells a finished one from a later one reusing its id.
         var operations: [String: (token: UUID, task: Task<Void, Never>)] = [:]
         var timers: [Task<Void, Never>] = []
+        /// The time to send `connection_init`, then the token's expiry (`route.deadlines`).
+        var deadlines: [Deadlines.Token] = []
         var watch: SessionWatch.Token?
         var ended = false
     }
@@ -75,9 +77,7 @@ final class GraphQLWSConnection: Sendable {
         // The connection's own tasks are detached: a child of the upgrade's task would copy its
         // task-local values into a stack of its own, about a kilobyte per task and socket.
         let reader = Task.detached { await self.read(inbound) }
-        let timeout = limits.initTimeout
-        addTimer {
-            try await Task.sleep(for: timeout)
+        addDeadline(after: limits.initTimeout) {
             if self.state.withLockedValue({ $0.session.initTimedOut() }) {
                 self.end(.close(.initTimeout, "Connection initialisation timeout", slow: false))
             }
@@ -93,12 +93,13 @@ final class GraphQLWSConnection: Sendable {
 
         var iterator = endings.makeAsyncIterator()
         let ending = await iterator.next() ?? .clientGone(error: nil)
-        let (operations, timers, admitted, viewer, watch) = state.withLockedValue { state in
+        let (operations, timers, deadlines, admitted, viewer, watch) = state.withLockedValue { state in
             state.session.closed()
-            defer { state.operations = [:]; state.timers = []; state.watch = nil }
-            return (state.operations.values.map(\.task), state.timers, state.admitted, state.viewer, state.watch)
+            defer { state.operations = [:]; state.timers = []; state.deadlines = []; state.watch = nil }
+            return (state.operations.values.map(\.task), state.timers, state.deadlines, state.admitted, state.viewer, state.watch)
         }
         for task in operations + timers { task.cancel() }
+        for deadline in deadlines { route.deadlines.cancel(deadline) }
         if let watch { route.sessions.unwatch(watch) }
         if let admitted { route.registry.release(admitted) }
         if let viewer { await services.presence.disconnected(viewer.userId) }
@@ -200,6 +201,16 @@ final class GraphQLWSConnection: Sendable {
     private func refused(_ refusal: OutgoingLane.Refusal) -> Bool {
         if case .full = refusal { end(.close(.tryAgainLater, Self.slowConsumerReason, slow: true)) }
         return false
+    }
+
+    /// A deadline of this connection, cancelled when it ends.
+    private func addDeadline(after delay: Duration, _ action: @escaping Deadlines.Action) {
+        let deadline = route.deadlines.schedule(after: delay, action)
+        let ended = state.withLockedValue { state in
+            if !state.ended { state.deadlines.append(deadline) }
+            return state.ended
+        }
+        if ended { route.deadlines.cancel(deadline) }
     }
 
     private func addTimer(_ body: @escaping @Sendable () async throws -> Void) {
@@ -328,8 +339,7 @@ final class GraphQLWSConnection: Sendable {
             }
         }
         guard let viewer, let expiresAt else { return }
-        addTimer {
-            try await Task.sleep(for: .milliseconds(max(0, Int(expiresAt.timeIntervalSinceNow * 1000))))
+        addDeadline(after: .milliseconds(max(0, Int(expiresAt.timeIntervalSinceNow * 1000)))) {
             self.end(.close(.forbidden, "Forbidden: access token expired; reconnect with a fresh token", slow: false))
         }
         let watch = route.sessions.watch(viewer) { error in

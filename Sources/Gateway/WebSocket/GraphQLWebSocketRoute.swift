@@ -17,6 +17,8 @@ struct GraphQLWebSocketRoute: Sendable {
     let sessions: SessionWatch
     /// Closes sockets whose client stopped reading (`limits.writeTimeout`).
     let stalls: StalledWriteWatch
+    /// Its connections' timers: the time to authenticate, a token's expiry.
+    let deadlines: Deadlines
     let registry = WSConnectionRegistry()
 
     func addRoutes(to router: Router<AppWebSocketContext>) {

@@ -19,7 +19,7 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
     struct State {
         var feed: LiveSubscription?
         var task: Task<Void, Never>?
-        var guardTask: Task<Void, Never>?
+        var guards: Guards?
         var contacts: Set<UUID> = []
         var ended = false
         /// Messages already sent by recovery, which the live feed may bring again.
@@ -93,33 +93,34 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
         // Detached: children of the connect handler's task would each copy its task-local values
         // into a stack of their own, kept for the life of the socket.
         let task = Task.detached { [self] in await self.forward() }
-        let guardTask = Task.detached { [self] in await self.guardSession() }
+        let guards = guardSession()
         let ended = state.withLockedValue { state in
             state.task = task
-            state.guardTask = guardTask
+            state.guards = guards
             return state.ended
         }
         if ended {
             // Disconnected while connecting: it found no task, so the pairing undo is ours.
             task.cancel()
-            guardTask.cancel()
+            stop(guards)
             services.telemetry.connections("socket.io").decrement()
             await services.presence.disconnected(viewer.userId)
         }
     }
 
     func disconnected(reason: String) async {
-        let (task, guardTask, first) = state.withLockedValue { state in
+        let (task, guards, first) = state.withLockedValue { state in
             defer {
                 state.ended = true
                 state.feed = nil
+                state.guards = nil
             }
-            return (state.task, state.guardTask, !state.ended)
+            return (state.task, state.guards, !state.ended)
         }
         guard first else { return }
         onEnd()
         task?.cancel()
-        guardTask?.cancel()
+        if let guards { stop(guards) }
         if task != nil {
             services.telemetry.connections("socket.io").decrement()
             await services.presence.disconnected(viewer.userId)
@@ -129,20 +130,27 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
     /// A connection lives no longer than its token and its session: at expiry, or once the
     /// session is found revoked (sign-out, told by the session watch), the server disconnects it;
     /// the client signs in again.
-    private func guardSession() async {
-        let (ends, end) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        let watch = expiry.sessions?.watch(viewer) { _ in end.yield() }
-        defer { if let watch { expiry.sessions?.unwatch(watch) } }
+    struct Guards: Sendable {
+        let watch: SessionWatch.Token?
+        let expiring: Deadlines.Token?
+    }
+
+    /// Callbacks rather than a task waiting for either: a task per socket held its stack for
+    /// the socket's life (`Deadlines`).
+    private func guardSession() -> Guards {
+        let socket = socket
+        let end: @Sendable () -> Void = { Task { await socket.disconnect() } }
+        let watch = expiry.sessions?.watch(viewer) { _ in end() }
         let expiring = expiry.expiresAt.map { expiresAt in
-            Task {
-                try? await Task.sleep(for: .milliseconds(max(0, Int64(expiresAt.timeIntervalSinceNow * 1000)) + 1))
-                end.yield()
-            }
+            socket.session.deadlines.schedule(
+                after: .milliseconds(max(0, Int64(expiresAt.timeIntervalSinceNow * 1000)) + 1), end)
         }
-        defer { expiring?.cancel() }
-        for await _ in ends { break }
-        guard !Task.isCancelled else { return }
-        await socket.disconnect()
+        return Guards(watch: watch, expiring: expiring)
+    }
+
+    private func stop(_ guards: Guards) {
+        if let watch = guards.watch { expiry.sessions?.unwatch(watch) }
+        if let expiring = guards.expiring { socket.session.deadlines.cancel(expiring) }
     }
 
     // MARK: Server → client
