@@ -45,50 +45,30 @@ public struct MessageService: Sendable {
             if let existing = try await existing(clientMessageId: clientId, sender: viewer.userId) { return existing }
         }
         let core = self.core
+        let id = UUID()
+        let sealed = try text.map { try core.keyring.seal($0, context: MessagingCore.sealContext(id)) }
         let outcome: SendOutcome
         do {
-            outcome = try await core.db.transaction(logger: core.logger) { connection in
-                let conversationId: UUID
-                if let recipientId = input.recipientId {
-                    conversationId = try await ConversationService(core: core).directConversation(
-                        between: viewer.userId, and: recipientId, on: connection)
-                } else {
-                    conversationId = input.conversationId!
+            // Without a retry key, attachments or a conversation to find, the one statement is
+            // the whole send (one round trip); otherwise a transaction holds it with the rest, so
+            // that a lost race on the retry key gives back its sequence number.
+            if input.clientMessageId == nil, input.attachmentIds.isEmpty, let conversationId = input.conversationId {
+                outcome = try await core.db.withConnection { connection in
+                    .stored(try await store(id: id, in: conversationId, text: text, sealed: sealed, input: input, viewer: viewer, on: connection))
                 }
-                let membership = try await core.activeMembership(conversationId, viewer.userId, on: connection)
-                if let replyTo = input.replyToId {
-                    var found = false
-                    for try await seq in try await connection.query(
-                        "SELECT seq FROM messages WHERE id = \(replyTo) AND conversation_id = \(conversationId)", logger: core.logger
-                    ).decode(Int64.self) {
-                        found = membership.canSee(seq: seq)
+            } else {
+                outcome = try await core.db.transaction(logger: core.logger) { connection in
+                    let conversationId: UUID
+                    if let recipientId = input.recipientId {
+                        conversationId = try await ConversationService(core: core).directConversation(
+                            between: viewer.userId, and: recipientId, on: connection)
+                    } else {
+                        conversationId = input.conversationId!
                     }
-                    guard found else { throw DomainError.badUserInput("replyToId is not a message of this conversation", field: "replyToId") }
+                    let stored = try await store(id: id, in: conversationId, text: text, sealed: sealed, input: input, viewer: viewer, on: connection)
+                    try await AttachmentService.link(input.attachmentIds, to: id, sender: viewer.userId, core: core, on: connection)
+                    return .stored(stored)
                 }
-                let seq = try await core.nextSeq(conversationId, on: connection)
-                let id = UUID()
-                let sealed = try text.map { try core.keyring.seal($0, context: MessagingCore.sealContext(id)) }
-                let tokens = (text.map { core.index.tokens(for: $0) } ?? []).map { ByteBuffer(bytes: $0) }
-                let rows = try await connection.query("""
-                    INSERT INTO messages (id, conversation_id, seq, sender_id, kind, body_key_id, body, reply_to_id, client_message_id, search_tokens, created_at)
-                    VALUES (\(id), \(conversationId), \(seq), \(viewer.userId), 'USER', \(sealed?.keyId), \(sealed.map { Data($0.bytes) }),
-                            \(input.replyToId), \(input.clientMessageId), \(tokens), clock_timestamp())
-                    ON CONFLICT (sender_id, client_message_id) WHERE client_message_id IS NOT NULL DO NOTHING
-                    RETURNING \(unescaped: MessagingCore.messageColumns.replacingOccurrences(of: "m.", with: "messages."))
-                    """, logger: core.logger)
-                var stored: Message?
-                for try await row in rows { stored = try core.message(from: row) }
-                guard let stored else {
-                    // A concurrent retry won; undo our sequence bump with the transaction.
-                    throw DuplicateSend()
-                }
-                try await AttachmentService.link(input.attachmentIds, to: id, sender: viewer.userId, core: core, on: connection)
-                // No receipt rows here: recipients have the message as SENT until they report it
-                // (ReceiptService), so a send costs the same whatever the size of the group.
-                try await PushOutbox.enqueue(
-                    messageId: id, conversationId: conversationId, senderId: viewer.userId, policy: core.push, on: connection,
-                    logger: core.logger)
-                return .stored(stored)
             }
         } catch is DuplicateSend {
             outcome = .duplicate
@@ -107,6 +87,77 @@ public struct MessageService: Sendable {
     }
 
     private struct DuplicateSend: Error {}
+
+    /// Checks the sender's membership and the message replied to, takes the conversation's next
+    /// sequence number (its row lock orders concurrent sends: no gaps, no ties), stores the
+    /// message and queues its push jobs: one statement, where it was five round trips.
+    ///
+    /// No receipt rows: recipients have the message as SENT until they report it
+    /// (ReceiptService), so a send costs the same whatever the size of the group. Push goes to
+    /// members other than the sender, not muted, with a device, and with no connection that was
+    /// active within `idleAfter` on a live gateway (`PushOutbox`, `PushPolicy`).
+    private func store(
+        id: UUID, in conversationId: UUID, text: String?, sealed: SealedText?, input: SendMessageInput, viewer: Viewer,
+        on connection: PostgresConnection
+    ) async throws -> Message {
+        let tokens = (text.map { core.index.tokens(for: $0) } ?? []).map { ByteBuffer(bytes: $0) }
+        let push = core.push
+        let rows = try await connection.query("""
+            WITH mem AS (
+                SELECT joined_seq, left_seq FROM conversation_members
+                WHERE conversation_id = \(conversationId) AND user_id = \(viewer.userId)
+            ), reply AS (
+                SELECT \(input.replyToId)::uuid IS NULL OR EXISTS (
+                    SELECT 1 FROM messages r, mem WHERE r.id = \(input.replyToId) AND r.conversation_id = \(conversationId)
+                      AND r.seq > mem.joined_seq AND r.seq <= COALESCE(mem.left_seq, 9223372036854775807)) AS ok
+            ), next AS (
+                UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = now()
+                WHERE id = \(conversationId) AND EXISTS (SELECT 1 FROM mem WHERE left_seq IS NULL) AND (SELECT ok FROM reply)
+                RETURNING last_seq
+            ), stored AS (
+                INSERT INTO messages (id, conversation_id, seq, sender_id, kind, body_key_id, body, reply_to_id, client_message_id, search_tokens, created_at)
+                SELECT \(id), \(conversationId), next.last_seq, \(viewer.userId), 'USER', \(sealed?.keyId), \(sealed.map { Data($0.bytes) }),
+                       \(input.replyToId), \(input.clientMessageId), \(tokens), clock_timestamp() FROM next
+                ON CONFLICT (sender_id, client_message_id) WHERE client_message_id IS NOT NULL DO NOTHING
+                RETURNING seq, created_at
+            ), push AS (
+                INSERT INTO push_jobs (user_id, message_id, conversation_id)
+                SELECT m.user_id, \(id), \(conversationId) FROM conversation_members m
+                WHERE EXISTS (SELECT 1 FROM stored)
+                  AND m.conversation_id = \(conversationId) AND m.left_at IS NULL AND m.user_id <> \(viewer.userId)
+                  AND (m.muted_until IS NULL OR m.muted_until <= now())
+                  AND EXISTS (SELECT 1 FROM push_devices d WHERE d.user_id = m.user_id)
+                  AND NOT EXISTS (
+                    SELECT 1 FROM presence p JOIN gateways g ON g.id = p.gateway_id
+                    WHERE p.user_id = m.user_id
+                      AND g.heartbeat_at > now() - make_interval(secs => \(PresenceService.seconds(push.gatewayTimeout)))
+                      AND p.last_activity_at > now() - make_interval(secs => \(PresenceService.seconds(push.idleAfter))))
+                ON CONFLICT (message_id, user_id) DO NOTHING
+            )
+            SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM mem) THEN 'stranger'
+                        WHEN EXISTS (SELECT 1 FROM mem WHERE left_seq IS NOT NULL) THEN 'left'
+                        WHEN NOT (SELECT ok FROM reply) THEN 'reply'
+                        WHEN NOT EXISTS (SELECT 1 FROM stored) THEN 'duplicate'
+                        ELSE 'stored' END,
+                   (SELECT seq FROM stored), (SELECT created_at FROM stored)
+            """, logger: core.logger)
+        for try await (verdict, seq, createdAt) in rows.decode((String, Int64?, Date?).self) {
+            switch verdict {
+            // Someone who never belonged gets NOT_FOUND: the conversation's existence is not theirs to know.
+            case "stranger": throw DomainError.notFound("Conversation not found")
+            case "left": throw DomainError.forbidden("You are no longer a member of this conversation")
+            case "reply": throw DomainError.badUserInput("replyToId is not a message of this conversation", field: "replyToId")
+            case "duplicate": throw DuplicateSend()  // a concurrent retry won; the transaction gives the number back
+            default:
+                guard let seq, let createdAt else { break }
+                return Message(
+                    id: id, conversationId: conversationId, seq: seq, senderId: viewer.userId, kind: .user, text: text,
+                    systemEvent: nil, replyToId: input.replyToId, clientMessageId: input.clientMessageId, createdAt: createdAt,
+                    editedAt: nil, deletedAt: nil)
+            }
+        }
+        throw DomainError.internal("sending stored no message and gave no reason")
+    }
 
     private func existing(clientMessageId: String, sender: UUID) async throws -> Message? {
         try await core.messages("""
