@@ -29,7 +29,8 @@ RAW="$WORK/raw"; mkdir -p "$RAW" "$OUT"
 VENV="$ROOT/.build-bench/peers-venv"
 LOADGEN="$ROOT/.build-bench/release/loadgen"
 CEILING="$ROOT/.build-bench/release/ceiling"
-MESSAGERIE="$ROOT/.build-release/release/messagerie"
+# MESSAGERIE_BIN runs another build of the server (an A/B comparison of two commits).
+MESSAGERIE="${MESSAGERIE_BIN:-$ROOT/.build-release/release/messagerie}"
 COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- Sources Benchmarks 2>/dev/null || echo '+dirty')"
 PIDS=()
 SKIPPED=()

@@ -131,6 +131,33 @@ final class SocketIOMessagingTests: XCTestCase {
         }
     }
 
+    /// A message whose notification was lost (here: written straight into the log) makes the
+    /// feed hold the next one for its number (`SequenceGate`), but only briefly: the next one
+    /// still reaches the socket when nothing else happens. Pings every second bound each poll;
+    /// thirty polls without it fail the test.
+    func testTheMessageAfterALostNotificationStillArrives() async throws {
+        try await withGateway(["SOCKETIO_PING_INTERVAL_MS": "1000", "SOCKETIO_PING_TIMEOUT_MS": "60000"]) { gw in
+            let users = try await gw.signInUsers(2, series: 77)
+            let (a, b) = (users[0], users[1])
+            let first = try await gw.send(a, to: b, text: "before the loss")
+            let conversation = try XCTUnwrap((first["conversation"] as? [String: Any])?["id"] as? String)
+            let receiver = try await SocketIOPollingClient.open(gw)
+            try await receiver.send(Self.connectPayload(b.accessToken))
+            _ = try await receiver.untilConnected()
+
+            try await gw.harness.execute(
+                "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = '\(conversation)'",
+                """
+                INSERT INTO messages (id, conversation_id, seq, sender_id, kind, deleted_at)
+                SELECT gen_random_uuid(), id, last_seq, '\(a.userId)', 'USER', now() FROM conversations WHERE id = '\(conversation)'
+                """)
+            try await gw.send(a, in: conversation, text: "after the loss")
+            var packets: [String] = []
+            for _ in 0..<30 where !packets.contains(where: { $0.contains("after the loss") }) { packets += try await receiver.poll() }
+            XCTAssertTrue(packets.contains { $0.contains("after the loss") }, "\(packets)")
+        }
+    }
+
     func testAMessageSentOnOneGatewayReachesASocketOnAnother() async throws {
         try await withGateway(Self.settings) { gw in
             let users = try await gw.signInUsers(2, series: 74)

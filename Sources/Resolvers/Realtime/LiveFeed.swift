@@ -162,6 +162,8 @@ public final class LiveFeed: Service, Sendable {
                 wake.finish()
             }
             group.addTask {
+                var gate = SequenceGate()
+                var timer: Task<Void, Never>?
                 for await _ in wakeups {
                     while true {
                         let batch = pending.withLockedValue { queue -> [DomainEvent] in
@@ -169,10 +171,22 @@ public final class LiveFeed: Service, Sendable {
                             defer { queue.removeFirst(count) }
                             return Array(queue.prefix(count))
                         }
+                        let now = ContinuousClock.now
+                        var ready = gate.expire(at: now)
+                        if !batch.isEmpty { ready += gate.admit(batch, at: now) }
+                        if !ready.isEmpty { await self.handle(ready) }
                         if batch.isEmpty { break }
-                        await self.handle(batch)
+                    }
+                    // Held messages go out when their wait ends even if nothing else arrives.
+                    timer?.cancel()
+                    timer = gate.nextExpiry.map { due in
+                        Task {
+                            guard (try? await Task.sleep(until: due, clock: .continuous)) != nil else { return }
+                            wake.yield()
+                        }
                     }
                 }
+                timer?.cancel()
             }
         }
     }
