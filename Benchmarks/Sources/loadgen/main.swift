@@ -11,17 +11,18 @@ let usage = """
            loadgen report --out-dir DIR [--commit SHA] [--note TEXT] RAW.json...
     """
 
-func machineMeta(config: String, commit: String, notes: [String] = []) -> RunMeta {
+func machineMeta(config: String, commit: String, startedAt: String, notes: [String] = []) -> RunMeta {
     var name = utsname()
     uname(&name)
     let machine = withUnsafeBytes(of: &name.machine) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
     let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-    return RunMeta(config: config, commit: commit, startedAt: Date().formatted(.iso8601), machine: "Linux \(release) \(machine)",
+    return RunMeta(config: config, commit: commit, startedAt: startedAt, machine: "Linux \(release) \(machine)",
                    cpuModel: ProcessStats.cpuModel(), cores: ProcessInfo.processInfo.activeProcessorCount,
                    memoryGiB: ProcessStats.memoryGiB(), notes: notes)
 }
 
 func runCommand(_ args: Arguments) async throws {
+    let startedAt = Date().formatted(.iso8601)
     let configPath = try args.required("config")
     guard let data = FileManager.default.contents(atPath: configPath) else { throw Arguments.Problem(description: "cannot read \(configPath)") }
     let config = try BenchConfig.load(data)
@@ -68,7 +69,7 @@ func runCommand(_ args: Arguments) async throws {
     for spec in config.history where wanted("history", spec.targets) {
         await attempt("history") { try await scenarios.history(spec) }
     }
-    let report = RunReport(meta: machineMeta(config: config.name, commit: args.options["commit"] ?? "unknown"), measurements: measurements, skipped: skipped)
+    let report = RunReport(meta: machineMeta(config: config.name, commit: args.options["commit"] ?? "unknown", startedAt: startedAt), measurements: measurements, skipped: skipped)
     try report.json().write(to: URL(fileURLWithPath: out))
     log("wrote \(out): \(measurements.count) measurements, \(skipped.count) failures")
     try await client.shutdown()
@@ -81,16 +82,20 @@ func reportCommand(_ args: Arguments) throws {
     var measurements: [StepResult] = []
     var skipped: [String] = []
     var configName = "?"
+    var startedAt: String?
     for path in args.positional {
         guard let data = FileManager.default.contents(atPath: path) else { throw Arguments.Problem(description: "cannot read \(path)") }
         let part = try JSONDecoder().decode(RunReport.self, from: data)
         measurements += part.measurements
         skipped += part.skipped
         configName = part.meta.config
+        // The run started when its first part did (ISO 8601 in UTC: text order is time order).
+        startedAt = min(startedAt ?? part.meta.startedAt, part.meta.startedAt)
     }
     let notes = args.options["note"].map { $0.components(separatedBy: " | ") } ?? []
     let extraSkipped = args.options["skipped"].map { $0.components(separatedBy: " | ").filter { !$0.isEmpty } } ?? []
-    let report = RunReport(meta: machineMeta(config: configName, commit: args.options["commit"] ?? "unknown", notes: notes),
+    let report = RunReport(meta: machineMeta(
+        config: configName, commit: args.options["commit"] ?? "unknown", startedAt: startedAt ?? Date().formatted(.iso8601), notes: notes),
                            measurements: measurements, skipped: skipped + extraSkipped)
     try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
     try report.json().write(to: URL(fileURLWithPath: outDir + "/results.json"))
