@@ -3,7 +3,8 @@ import NIOConcurrencyHelpers
 import ServiceLifecycle
 
 /// The timers of long-lived connections (a socket's time to authenticate, a token's expiry, a
-/// heartbeat) kept by one task for the whole process. A task sleeping per timer held about
+/// heartbeat) kept by one task per door (GraphQL over WebSocket; Engine.IO) for all its sockets.
+/// A task sleeping per timer held about
 /// 2.5 KiB per socket (the task, its stack, the clock's sleep) for as long as the socket lived:
 /// most of what a socket costs beyond its framework's own.
 ///
