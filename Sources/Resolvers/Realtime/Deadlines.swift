@@ -4,9 +4,8 @@ import ServiceLifecycle
 
 /// The timers of long-lived connections (a socket's time to authenticate, a token's expiry, a
 /// heartbeat) kept by one task per door (GraphQL over WebSocket; Engine.IO) for all its sockets.
-/// A task sleeping per timer held about
-/// 2.5 KiB per socket (the task, its stack, the clock's sleep) for as long as the socket lived:
-/// most of what a socket costs beyond its framework's own.
+/// A task sleeping per timer held a kilobyte or two per socket (the task, its stack, the clock's
+/// sleep) for as long as the socket lived (heaptrack, idle sockets in Benchmarks/).
 ///
 /// Actions run on the watch's task, one after the other: they must not block (they end a
 /// connection, or start a task of their own).
