@@ -143,9 +143,8 @@ public struct MessageService: Sendable {
             """, logger: core.logger)
         for try await (verdict, seq, createdAt) in rows.decode((String, Int64?, Date?).self) {
             switch verdict {
-            // Someone who never belonged gets NOT_FOUND: the conversation's existence is not theirs to know.
-            case "stranger": throw DomainError.notFound("Conversation not found")
-            case "left": throw DomainError.forbidden("You are no longer a member of this conversation")
+            case "stranger": throw MessagingCore.unknownConversation
+            case "left": throw MessagingCore.noLongerMember
             case "reply": throw DomainError.badUserInput("replyToId is not a message of this conversation", field: "replyToId")
             case "duplicate": throw DuplicateSend()  // a concurrent retry won; the transaction gives the number back
             default:
@@ -217,7 +216,7 @@ public struct MessageService: Sendable {
             throw DomainError.notFound("Message not found")
         }
         guard membership.canSee(seq: message.seq) else { throw DomainError.notFound("Message not found") }
-        guard membership.isActive else { throw DomainError.forbidden("You are no longer a member of this conversation") }
+        guard membership.isActive else { throw MessagingCore.noLongerMember }
         guard message.senderId == viewer.userId else { throw DomainError.forbidden("Only the sender can change this message") }
         guard message.deletedAt == nil else { throw DomainError.conflict("This message was deleted") }
         return message

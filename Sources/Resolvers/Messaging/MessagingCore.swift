@@ -52,6 +52,10 @@ public final class MessagingCore: Sendable {
 
     // MARK: Membership
 
+    /// Someone who never belonged gets NOT_FOUND: the conversation's existence is not theirs to know.
+    static let unknownConversation = DomainError.notFound("Conversation not found")
+    static let noLongerMember = DomainError.forbidden("You are no longer a member of this conversation")
+
     struct Membership: Sendable {
         let kind: ConversationKind
         let role: MemberRole
@@ -62,7 +66,7 @@ public final class MessagingCore: Sendable {
         func canSee(seq: Int64) -> Bool { seq > joinedSeq && seq <= (leftSeq ?? .max) }
     }
 
-    /// Someone who never belonged gets NOT_FOUND: the conversation's existence is not theirs to know.
+    /// A stranger gets `unknownConversation`.
     func membership(_ conversationId: UUID, _ userId: UUID, on connection: PostgresConnection, lock: Bool = false) async throws -> Membership {
         if lock {
             // Lock first, read after, in its own statement: a read that waited for the lock would
@@ -78,12 +82,12 @@ public final class MessagingCore: Sendable {
             return Membership(kind: ConversationKind(rawValue: kind) ?? .group, role: MemberRole(rawValue: role) ?? .member,
                               joinedSeq: joined, leftSeq: left)
         }
-        throw DomainError.notFound("Conversation not found")
+        throw Self.unknownConversation
     }
 
     func activeMembership(_ conversationId: UUID, _ userId: UUID, on connection: PostgresConnection, lock: Bool = false) async throws -> Membership {
         let membership = try await membership(conversationId, userId, on: connection, lock: lock)
-        guard membership.isActive else { throw DomainError.forbidden("You are no longer a member of this conversation") }
+        guard membership.isActive else { throw Self.noLongerMember }
         return membership
     }
 
@@ -107,7 +111,7 @@ public final class MessagingCore: Sendable {
         {
             return seq
         }
-        throw DomainError.notFound("Conversation not found")
+        throw Self.unknownConversation
     }
 
     /// A system message: the record of a group change, visible in the conversation.
