@@ -163,7 +163,7 @@ public final class LiveFeed: Service, Sendable {
             }
             group.addTask {
                 var gate = SequenceGate()
-                var timer: Task<Void, Never>?
+                var timer: (due: ContinuousClock.Instant, task: Task<Void, Never>)?
                 for await _ in wakeups {
                     while true {
                         let batch = pending.withLockedValue { queue -> [DomainEvent] in
@@ -177,16 +177,19 @@ public final class LiveFeed: Service, Sendable {
                         if !ready.isEmpty { await self.handle(ready) }
                         if batch.isEmpty { break }
                     }
-                    // Held messages go out when their wait ends even if nothing else arrives.
-                    timer?.cancel()
-                    timer = gate.nextExpiry.map { due in
-                        Task {
-                            guard (try? await Task.sleep(until: due, clock: .continuous)) != nil else { return }
-                            wake.yield()
+                    // Held messages go out when their wait ends even if nothing else arrives; one
+                    // timer per wait, not one per wake-up while a conversation is held.
+                    if timer?.due != gate.nextExpiry {
+                        timer?.task.cancel()
+                        timer = gate.nextExpiry.map { due in
+                            (due, Task {
+                                guard (try? await Task.sleep(until: due, clock: .continuous)) != nil else { return }
+                                wake.yield()
+                            })
                         }
                     }
                 }
-                timer?.cancel()
+                timer?.task.cancel()
             }
         }
     }
