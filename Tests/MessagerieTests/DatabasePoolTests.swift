@@ -76,6 +76,31 @@ final class DatabasePoolTests: XCTestCase {
 }
 
 extension DatabasePoolTests {
+    /// Connections that may close and keep-alive pings each cost timers at every lease.
+    func testAServersPoolKeepsAllItsConnectionsOpenWithoutKeepAlivePings() async throws {
+        let configuration = PostgresClient.Configuration(try await TestDatabase.shared.freshDatabase(), poolSize: 3)
+        XCTAssertEqual(configuration.options.minimumConnections, 3)
+        XCTAssertEqual(configuration.options.maximumConnections, 3)
+        XCTAssertNil(configuration.options.keepAliveBehavior)
+
+        let pool = DatabasePool(client: PostgresClient(configuration: configuration, backgroundLogger: logger))
+        let logger = self.logger
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await pool.run() }
+            defer { group.cancelAll() }
+            let open: @Sendable () async throws -> Int = {
+                let rows = try await pool.query(
+                    "SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'",
+                    logger: logger)
+                return try await rows.decode(Int.self).first { _ in true } ?? 0
+            }
+            try await eventually("all three connections are open") { try await open() == 3 }
+            try await Task.sleep(for: .milliseconds(300))
+            let stillOpen = try await open()
+            XCTAssertEqual(stillOpen, 3, "idle connections stay open")
+        }
+    }
+
     func testPoolSizeSetting() throws {
         XCTAssertEqual(try Settings(values: [:]).databasePoolSize, 20)
         XCTAssertEqual(try Settings(values: ["DATABASE_POOL_SIZE": "5"]).databasePoolSize, 5)

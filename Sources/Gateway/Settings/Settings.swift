@@ -50,8 +50,8 @@ struct Settings: Sendable {
     /// refusing sockets: libdispatch's worker monitor traps when it cannot open /proc, so the
     /// default keeps a reserve below the open-files limit for the database, uploads and logs.
     var maxConnections = Settings.connectionsWithinFileLimit()
-    /// Connections this process opens to PostgreSQL at most; several gateways on one server
-    /// share its `max_connections`.
+    /// Connections this process keeps open to PostgreSQL; several gateways on one server share
+    /// its `max_connections`.
     var databasePoolSize = 20
     var auth = AuthPolicy()
     /// `MESSAGE_KEYS` as given; parsed (and checked) at load so a bad value stops start-up.
