@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import PostgresNIO
 import Resolvers
 import XCTest
@@ -98,6 +99,14 @@ extension DatabasePoolTests {
             try await Task.sleep(for: .milliseconds(300))
             let stillOpen = try await open()
             XCTAssertEqual(stillOpen, 3, "idle connections stay open")
+        }
+    }
+
+    func testEventLoopsSetting() throws {
+        XCTAssertEqual(try Settings(values: [:]).eventLoops, max(1, System.coreCount / 2))
+        XCTAssertEqual(try Settings(values: ["EVENT_LOOPS": "3"]).eventLoops, 3)
+        XCTAssertThrowsError(try Settings(values: ["EVENT_LOOPS": "0"])) { error in
+            XCTAssertEqual((error as? SettingsError)?.name, "EVENT_LOOPS")
         }
     }
 

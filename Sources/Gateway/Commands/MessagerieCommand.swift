@@ -1,4 +1,5 @@
 import ArgumentParser
+import NIOCore
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -56,6 +57,8 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         var settings = try Startup.settings(dotEnv: envFile)
+        // Before anything touches the shared event loop group (the server, the database pool).
+        NIOSingletons.groupLoopCountSuggestion = settings.eventLoops
         if let port { settings.port = port }
         if let host { settings.host = host }
         if noMigrate { settings.migrateOnStart = false }
