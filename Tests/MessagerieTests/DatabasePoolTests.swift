@@ -79,10 +79,13 @@ final class DatabasePoolTests: XCTestCase {
 extension DatabasePoolTests {
     /// Connections that may close and keep-alive pings each cost timers at every lease.
     func testAServersPoolKeepsAllItsConnectionsOpenWithoutKeepAlivePings() async throws {
-        let configuration = PostgresClient.Configuration(try await TestDatabase.shared.freshDatabase(), poolSize: 3)
+        var configuration = PostgresClient.Configuration(try await TestDatabase.shared.freshDatabase(), poolSize: 3)
         XCTAssertEqual(configuration.options.minimumConnections, 3)
         XCTAssertEqual(configuration.options.maximumConnections, 3)
         XCTAssertNil(configuration.options.keepAliveBehavior)
+        // Short, so that a connection the pool were allowed to close would be gone within the
+        // wait below (the library's default is a minute).
+        configuration.options.connectionIdleTimeout = .milliseconds(100)
 
         let pool = DatabasePool(client: PostgresClient(configuration: configuration, backgroundLogger: logger))
         let logger = self.logger
@@ -95,8 +98,15 @@ extension DatabasePoolTests {
                     logger: logger)
                 return try await rows.decode(Int.self).first { _ in true } ?? 0
             }
-            try await eventually("all three connections are open") { try await open() == 3 }
-            try await Task.sleep(for: .milliseconds(300))
+            try await eventually("all three connections are open before any demand") { try await open() == 3 }
+
+            // Three operations at once use every connection; once they are done and the
+            // connections idle past the idle timeout, all three are still open.
+            try await withThrowingTaskGroup(of: Void.self) { busy in
+                for _ in 0..<3 { busy.addTask { try await pool.query("SELECT pg_sleep(0.2)", logger: logger) } }
+                try await busy.waitForAll()
+            }
+            try await Task.sleep(for: .milliseconds(400))
             let stillOpen = try await open()
             XCTAssertEqual(stillOpen, 3, "idle connections stay open")
         }

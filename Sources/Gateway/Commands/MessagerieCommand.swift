@@ -1,7 +1,7 @@
 import ArgumentParser
-import NIOCore
 import Foundation
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 @main
