@@ -21,6 +21,11 @@ public struct StepResult: Codable, Sendable, Equatable {
     public var serverRSSBytes: Int?
     public var bytesPerConnection: Double?
     public var cpuPercentAtRest: Double?
+    /// CPU time per counted unit (delivery, message, request) over the step, in microseconds:
+    /// the server's, and the load generator's own, which shares the machine's cores with it.
+    /// Steadier from run to run than the highest rate a step kept up with.
+    public var serverCPUMicrosPerUnit: Double?
+    public var loadgenCPUMicrosPerUnit: Double?
     public var note: String?
 
     public init(scenario: String, target: String, label: String, parameters: [String: Double], durationSeconds: Double) {
@@ -128,11 +133,11 @@ public struct RunReport: Codable, Sendable, Equatable {
                     out += "| \(r.target) | \(Int(r.parameters["connections"] ?? 0)) | \(r.serverRSSBytes.map { Self.fmt(Double($0) / 1_048_576) + " MiB" } ?? "–") | \(r.bytesPerConnection.map { Self.fmt($0 / 1024) + " KiB" } ?? "–") | \(r.cpuPercentAtRest.map { Self.fmt($0) + " %" } ?? "–") | \(r.errors) | \(r.note ?? "") |\n"
                 }
             } else {
-                out += "| target | load | throughput | p50 ms | p99 ms | p99.9 ms | max ms | lost | errors |\(scenario == "pairs" ? " receipt p99 ms |" : "")\n"
-                out += "|---|---|---|---|---|---|---|---|---|\(scenario == "pairs" ? "---|" : "")\n"
+                out += "| target | load | throughput | p50 ms | p99 ms | p99.9 ms | max ms | lost | errors | CPU µs per unit: server / load generator |\(scenario == "pairs" ? " receipt p99 ms |" : "")\n"
+                out += "|---|---|---|---|---|---|---|---|---|---|\(scenario == "pairs" ? "---|" : "")\n"
                 for r in rows {
                     let l = r.latency
-                    out += "| \(r.target) | \(r.label) | \(Self.fmt(r.throughput)) \(r.throughputUnit) | \(l.map { Self.fmt($0.p50Ms) } ?? "–") | \(l.map { Self.fmt($0.p99Ms) } ?? "–") | \(l.map { Self.fmt($0.p999Ms) } ?? "–") | \(l.map { Self.fmt($0.maxMs) } ?? "–") | \(Self.fmt(r.lossFraction * 100))% | \(r.errors) |"
+                    out += "| \(r.target) | \(r.label) | \(Self.fmt(r.throughput)) \(r.throughputUnit) | \(l.map { Self.fmt($0.p50Ms) } ?? "–") | \(l.map { Self.fmt($0.p99Ms) } ?? "–") | \(l.map { Self.fmt($0.p999Ms) } ?? "–") | \(l.map { Self.fmt($0.maxMs) } ?? "–") | \(Self.fmt(r.lossFraction * 100))% | \(r.errors) | \(Self.cpuPair(r)) |"
                     if scenario == "pairs" { out += " \(r.receiptLatency.map { Self.fmt($0.p99Ms) } ?? "–") |" }
                     out += "\n"
                 }
@@ -147,6 +152,18 @@ public struct RunReport: Codable, Sendable, Equatable {
             out += "## Not run\n\n" + skipped.map { "- \($0)" }.joined(separator: "\n") + "\n"
         }
         return out
+    }
+
+    static func cpuPair(_ r: StepResult) -> String {
+        guard r.serverCPUMicrosPerUnit != nil || r.loadgenCPUMicrosPerUnit != nil else { return "–" }
+        return "\(r.serverCPUMicrosPerUnit.map(fmt) ?? "–") / \(r.loadgenCPUMicrosPerUnit.map(fmt) ?? "–")"
+    }
+
+    /// Microseconds of CPU per unit between two readings of a process's CPU seconds; nil without
+    /// both readings or without a unit counted.
+    public static func cpuMicrosPerUnit(from start: Double?, to end: Double?, units: Int) -> Double? {
+        guard let start, let end, units > 0, end >= start else { return nil }
+        return (end - start) * 1e6 / Double(units)
     }
 
     public static func fmt(_ value: Double) -> String {

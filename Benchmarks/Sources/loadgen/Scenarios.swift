@@ -38,6 +38,17 @@ struct Scenarios {
         log("  the server was still busy after \(cap); measuring anyway")
     }
 
+    /// CPU seconds used so far by the server and by this process.
+    private func cpuNow() -> (server: Double?, own: Double?) {
+        (serverPID.flatMap { ProcessStats.cpuSeconds(pid: $0) }, ProcessStats.cpuSeconds(pid: getpid()))
+    }
+
+    private func recordCPU(_ m: inout StepResult, since start: (server: Double?, own: Double?), units: Int) {
+        let now = cpuNow()
+        m.serverCPUMicrosPerUnit = RunReport.cpuMicrosPerUnit(from: start.server, to: now.server, units: units)
+        m.loadgenCPUMicrosPerUnit = RunReport.cpuMicrosPerUnit(from: start.own, to: now.own, units: units)
+    }
+
     private func closeAll(_ sessions: [Session]) async {
         for session in sessions {
             session.connection.close()
@@ -68,6 +79,7 @@ struct Scenarios {
             stats.reset()
             let count = max(1, Int((rate * spec.seconds).rounded()))
             let inFlight = InFlight(limit: 256)
+            let cpu = cpuNow()
             let sent = await paced(count: count, rate: rate, inFlight: inFlight) { sentAt in
                 try await target.send(text: Marker.text(sentAt: sentAt), conversationId: conversation, sender: users[0], session: sender)
             }
@@ -83,6 +95,7 @@ struct Scenarios {
             m.throughput = m.durationSeconds > 0 ? Double(s.received) / m.durationSeconds : 0
             m.throughputUnit = "deliveries/s"
             m.latency = s.deliveries.summary
+            recordCPU(&m, since: cpu, units: s.received)
             if let e = s.firstError { m.note = "first error: \(e.prefix(160))" }
             if sent.skipped > 0 { m.note = (m.note ?? "") + " \(sent.skipped) sends skipped: too many in flight" }
             results.append(m)
@@ -162,6 +175,7 @@ struct Scenarios {
             let total = rate * Double(n)
             let count = max(1, Int((total * spec.seconds).rounded()))
             let inFlight = InFlight(limit: 2048)
+            let cpu = cpuNow()
             let sent = await paced(count: count, rate: total, inFlight: inFlight) { sentAt in
                 let u = Int.random(in: 0..<n)
                 let text = "p ~t\(sentAt)~ ~u\(u)~"
@@ -179,6 +193,7 @@ struct Scenarios {
             r.throughputUnit = "msgs/s (delivered + receipted)"
             r.latency = s.deliveries.summary
             r.receiptLatency = s.receipts.summary
+            recordCPU(&r, since: cpu, units: r.received)
             if let e = s.firstError { r.note = "first error: \(e.prefix(160))" }
             results.append(r)
             log("  \(total) msg/s offered: \(Int(r.throughput)) msg/s, deliver p99 \(RunReport.fmt(r.latency!.p99Ms)) ms, receipt p99 \(RunReport.fmt(r.receiptLatency!.p99Ms)) ms, lost \(RunReport.fmt(r.lossFraction * 100))%, errors \(r.errors)")
@@ -248,6 +263,7 @@ struct Scenarios {
             let stats = self.stats
             let end = nowNanos() + UInt64(spec.seconds * 1e9)
             let start = nowNanos()
+            let cpu = cpuNow()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for w in 0..<concurrency {
                     group.addTask {
@@ -276,6 +292,7 @@ struct Scenarios {
             m.throughput = Double(s.received) / m.durationSeconds
             m.throughputUnit = "requests/s"
             m.latency = s.deliveries.summary
+            recordCPU(&m, since: cpu, units: s.received)
             if let e = s.firstError { m.note = "first error: \(e.prefix(160))" }
             results.append(m)
             log("  concurrency \(concurrency): \(Int(m.throughput)) req/s, p50 \(RunReport.fmt(m.latency!.p50Ms)) ms, p99 \(RunReport.fmt(m.latency!.p99Ms)) ms, errors \(m.errors)")

@@ -117,13 +117,24 @@ final class ReportTests: XCTestCase {
         idle.bytesPerConnection = 4096
         idle.serverRSSBytes = 10 * 1_048_576
         idle.cpuPercentAtRest = 0.5
-        let report = RunReport(meta: meta(), measurements: [step("ceiling", members: 100, throughput: 1234.5), idle], skipped: ["pairs on x: failed"])
+        var measured = step("ceiling", members: 1000, throughput: 20_000)
+        measured.serverCPUMicrosPerUnit = 19.5
+        measured.loadgenCPUMicrosPerUnit = 11.64
+        let report = RunReport(meta: meta(), measurements: [step("ceiling", members: 100, throughput: 1234.5), measured, idle], skipped: ["pairs on x: failed"])
         let md = report.markdown()
-        XCTAssertTrue(md.contains("| ceiling | members=100 | 1235 deliveries/s | 10.0 | 10.0 | 10.0 | 10.0 | 0.00% | 0 |"), md)
+        XCTAssertTrue(md.contains("| ceiling | members=100 | 1235 deliveries/s | 10.0 | 10.0 | 10.0 | 10.0 | 0.00% | 0 | – |"), md)
+        XCTAssertTrue(md.contains("| ceiling | members=1000 | 20000 deliveries/s | 10.0 | 10.0 | 10.0 | 10.0 | 0.00% | 0 | 19.5 / 11.6 |"), md)
         XCTAssertTrue(md.contains("| ceiling | 10 | 10.0 MiB | 4.00 KiB | 0.50 % |"), md)
         XCTAssertTrue(md.contains("## Not run\n\n- pairs on x: failed"))
         let back = try JSONDecoder().decode(RunReport.self, from: report.json())
         XCTAssertEqual(back, report)
+    }
+
+    func testCPUPerUnit() {
+        XCTAssertEqual(RunReport.cpuMicrosPerUnit(from: 10.0, to: 10.5, units: 10_000)!, 50, accuracy: 1e-9)
+        XCTAssertNil(RunReport.cpuMicrosPerUnit(from: 10.0, to: 10.5, units: 0), "nothing counted: no figure")
+        XCTAssertNil(RunReport.cpuMicrosPerUnit(from: nil, to: 10.5, units: 5), "the server's CPU could not be read")
+        XCTAssertNil(RunReport.cpuMicrosPerUnit(from: 11.0, to: 10.5, units: 5), "a reading from another process")
     }
 
     func testLossFraction() {
