@@ -147,7 +147,7 @@ public struct ConversationService: Sendable {
             SELECT DISTINCT o.user_id FROM conversation_members m
             JOIN conversation_members o ON o.conversation_id = m.conversation_id
             WHERE m.user_id = \(userId) AND m.left_at IS NULL AND o.left_at IS NULL AND o.user_id <> \(userId)
-            AND \(unescaped: core.presenceSized("m"))
+            AND \(unescaped: core.presenceSized("m.conversation_id"))
             """, logger: core.logger).decode(UUID.self)
         {
             result.insert(id)

@@ -16,12 +16,14 @@ public struct MessagingLimits: Sendable {
 /// What the messaging services share: the database, the keys that seal text at rest, and the
 /// membership checks every operation starts with.
 public final class MessagingCore: Sendable {
-    /// A condition on `alias.conversation_id`: the conversation is small enough for presence
-    /// to be pushed between its members (see `MessagingLimits.presenceGroupLimit`).
-    func presenceSized(_ alias: String) -> String {
+    /// A condition on the conversation `id` (an SQL expression): it is small enough for presence
+    /// to be pushed between its members (see `MessagingLimits.presenceGroupLimit`). The count
+    /// stops one past the limit: counted in full, every row of a 5,000-member group was read
+    /// again for each member asked about.
+    func presenceSized(_ id: String) -> String {
         """
-        (SELECT count(*) FROM conversation_members s WHERE s.conversation_id = \(alias).conversation_id \
-        AND s.left_at IS NULL) <= \(limits.presenceGroupLimit)
+        (SELECT count(*) FROM (SELECT 1 FROM conversation_members s WHERE s.conversation_id = \(id) \
+        AND s.left_at IS NULL LIMIT \(limits.presenceGroupLimit + 1)) AS bounded) <= \(limits.presenceGroupLimit)
         """
     }
 
