@@ -18,8 +18,9 @@ public struct MessagingLimits: Sendable {
 public final class MessagingCore: Sendable {
     /// A condition on the conversation `id` (an SQL expression): it is small enough for presence
     /// to be pushed between its members (see `MessagingLimits.presenceGroupLimit`). The count
-    /// stops one past the limit: counted in full, every row of a 5,000-member group was read
-    /// again for each member asked about.
+    /// stops one past the limit, so a big group's rows are not all fetched to find it too big
+    /// (its index entries still are, by PostgreSQL's bitmap scan). Callers asking about many
+    /// people ask it once per conversation (`LiveFeed.loadMemberships`).
     func presenceSized(_ id: String) -> String {
         """
         (SELECT count(*) FROM (SELECT 1 FROM conversation_members s WHERE s.conversation_id = \(id) \
