@@ -7,7 +7,7 @@ final class DirectSchema: Sendable {
     indirect enum Output: Sendable {
         case nonNull(Output)
         case list(Output)
-        case leaf(any GraphQLLeafType)
+        case leaf(Leaf)
         case object(String)
         /// Interfaces and unions: documents that reach one run on GraphQLSwift.
         case unsupported
@@ -21,13 +21,56 @@ final class DirectSchema: Sendable {
         case unsupported
     }
 
+    /// A leaf type as values are written: GraphQLSwift reads a scalar's `serialize` under a
+    /// dispatch queue's lock at every call, and its built-in scalars try a cast to `Map` and
+    /// others before the one that matches (a seventh of a history page's server time in a perf
+    /// profile), so the closure is read once and the usual Swift type of each kind is tried first.
+    final class Leaf: Sendable {
+        enum Kind: Sendable {
+            case string, int, float, boolean
+            /// Value names by the raw value of the Swift case they stand for.
+            case enumeration([String: String])
+            case custom
+        }
+
+        let type: any GraphQLLeafType
+        let kind: Kind
+        let serialize: @Sendable (Any) throws -> Map
+
+        init(_ type: any GraphQLLeafType) {
+            self.type = type
+            if let enumeration = type as? GraphQLEnumType {
+                var names: [String: String] = [:]
+                for value in enumeration.values {
+                    if case .string(let raw) = value.value { names[raw] = value.name }
+                }
+                kind = .enumeration(names)
+                serialize = { try enumeration.serialize(value: $0) }
+            } else if let scalar = type as? GraphQLScalarType {
+                kind = switch scalar.name {
+                case GraphQLString.name: .string
+                case GraphQLInt.name: .int
+                case GraphQLFloat.name: .float
+                case GraphQLBoolean.name: .boolean
+                default: .custom
+                }
+                serialize = scalar.serialize
+            } else {
+                kind = .custom
+                serialize = { try type.serialize(value: $0) }
+            }
+        }
+    }
+
     struct Argument: Sendable {
         let name: String
         let type: Input
         let defaultValue: Map?
     }
 
-    struct FieldPlan: Sendable {
+    /// A class: the executor passes a field's plan along for every value it resolves, and a
+    /// struct of six references was retained six times per copy.
+    final class FieldPlan: Sendable {
         let name: String
         let type: Output
         let arguments: [Argument]
@@ -38,6 +81,16 @@ final class DirectSchema: Sendable {
         /// For a method taking only the context, the method by the Swift type of the value
         /// (`ResolverFields`): called directly, without Graphiti's resolver wrapper.
         let resolvers: [ObjectIdentifier: ResolverFields.Resolver]
+
+        init(name: String, type: Output, arguments: [Argument], resolve: GraphQLFieldResolve?,
+             readers: [ObjectIdentifier: PropertyFields.Reader], resolvers: [ObjectIdentifier: ResolverFields.Resolver]) {
+            self.name = name
+            self.type = type
+            self.arguments = arguments
+            self.resolve = resolve
+            self.readers = readers
+            self.resolvers = resolvers
+        }
     }
 
     struct ObjectPlan: Sendable {
@@ -52,10 +105,6 @@ final class DirectSchema: Sendable {
 
     let objects: [String: ObjectPlan]
     let inputObjects: [String: InputObjectPlan]
-    /// Per enum, its values' names by the raw value of the Swift case they stand for: the
-    /// executor names a case without GraphQLSwift's `serialize`, which encodes the case through
-    /// `MapEncoder` for every value.
-    let enumNames: [String: [String: String]]
     let queryType: String?
     let mutationType: String?
     let subscriptionType: String?
@@ -65,15 +114,7 @@ final class DirectSchema: Sendable {
         self.schema = schema
         var objects: [String: ObjectPlan] = [:]
         var inputObjects: [String: InputObjectPlan] = [:]
-        var enumNames: [String: [String: String]] = [:]
         for (name, type) in schema.typeMap where !name.hasPrefix("__") {
-            if let enumeration = type as? GraphQLEnumType {
-                var names: [String: String] = [:]
-                for value in enumeration.values {
-                    if case .string(let raw) = value.value { names[raw] = value.name }
-                }
-                enumNames[name] = names
-            }
             if let object = type as? GraphQLObjectType {
                 var fields: [String: FieldPlan] = [:]
                 for (fieldName, field) in try object.fields() {
@@ -93,7 +134,6 @@ final class DirectSchema: Sendable {
         }
         self.objects = objects
         self.inputObjects = inputObjects
-        self.enumNames = enumNames
         queryType = schema.queryType?.name
         mutationType = schema.mutationType?.name
         subscriptionType = schema.subscriptionType?.name
@@ -107,7 +147,7 @@ final class DirectSchema: Sendable {
         if let nonNull = type as? GraphQLNonNull { return .nonNull(output(nonNull.ofType, schema)) }
         if let list = type as? GraphQLList { return .list(output(list.ofType, schema)) }
         switch named(type, schema) {
-        case let leaf as any GraphQLLeafType: return .leaf(leaf)
+        case let leaf as any GraphQLLeafType: return .leaf(Leaf(leaf))
         case let object as GraphQLObjectType: return .object(object.name)
         default: return .unsupported
         }
