@@ -81,13 +81,31 @@ final class QueryPlanTests: XCTestCase {
 
     /// Name, SQL as the service sends it (with sample values), and the index it must use (`a|b`: either).
     static let queries: [(name: String, sql: String, index: String)] = [
-        ("messages, forward page (MessageService.page)", """
-            SELECT \(messageColumns) FROM messages m
-            WHERE m.conversation_id = \(conversation) AND m.seq > 40 AND m.seq < 9223372036854775807 ORDER BY m.seq ASC LIMIT 51
+        ("messages, forward page with the viewer's membership (MessageService.page)", """
+            SELECT \(messageColumns), cm.joined_seq, cm.left_seq
+            FROM conversation_members cm
+            LEFT JOIN LATERAL (
+                SELECT * FROM messages m
+                WHERE m.conversation_id = cm.conversation_id
+                  AND m.seq > GREATEST(40, cm.joined_seq)
+                  AND m.seq < LEAST(9223372036854775807, COALESCE(cm.left_seq + 1, 9223372036854775807))
+                ORDER BY m.seq ASC LIMIT 51
+            ) m ON true
+            WHERE cm.conversation_id = \(conversation) AND cm.user_id = \(viewer)
+            ORDER BY m.seq ASC
             """, "messages_seq"),
-        ("messages, backward page (MessageService.page)", """
-            SELECT \(messageColumns) FROM messages m
-            WHERE m.conversation_id = \(conversation) AND m.seq > 0 AND m.seq < 60 ORDER BY m.seq DESC LIMIT 51
+        ("messages, backward page with the viewer's membership (MessageService.page)", """
+            SELECT \(messageColumns), cm.joined_seq, cm.left_seq
+            FROM conversation_members cm
+            LEFT JOIN LATERAL (
+                SELECT * FROM messages m
+                WHERE m.conversation_id = cm.conversation_id
+                  AND m.seq > GREATEST(0, cm.joined_seq)
+                  AND m.seq < LEAST(60, COALESCE(cm.left_seq + 1, 9223372036854775807))
+                ORDER BY m.seq DESC LIMIT 51
+            ) m ON true
+            WHERE cm.conversation_id = \(conversation) AND cm.user_id = \(viewer)
+            ORDER BY m.seq DESC
             """, "messages_seq"),
         ("messages by id for a viewer (MessageService.messages, loaders)", """
             SELECT \(messageColumns) FROM messages m

@@ -240,22 +240,42 @@ public struct MessageService: Sendable {
     }
 
     /// A page in sequence order; `after`/`first` walks forward, `before`/`last` walks back.
+    /// The viewer's membership and the page are one statement (a row with no message when the
+    /// window is empty, none when the viewer was never a member): a page is read at every
+    /// scroll, and the membership check was a round trip of its own.
     public func page(conversationId: UUID, request: PageRequest, viewer: Viewer) async throws -> Page<Message> {
         let size = try request.size()
         let after = try request.after.map { cursor throws(DomainError) in try Cursor.seq(cursor, field: "after") }
         let before = try request.before.map { cursor throws(DomainError) in try Cursor.seq(cursor, field: "before") }
+        let backwards = request.last != nil || (request.before != nil && request.first == nil)
+        let order = backwards ? "DESC" : "ASC"
         let core = self.core
         return try await core.db.withConnection { connection in
-            let membership = try await core.membership(conversationId, viewer.userId, on: connection)
+            let rows = try await connection.query("""
+                SELECT \(unescaped: MessagingCore.messageColumns), cm.joined_seq, cm.left_seq
+                FROM conversation_members cm
+                LEFT JOIN LATERAL (
+                    SELECT * FROM messages m
+                    WHERE m.conversation_id = cm.conversation_id
+                      AND m.seq > GREATEST(\(after ?? 0), cm.joined_seq)
+                      AND m.seq < LEAST(\(before ?? Int64.max), COALESCE(cm.left_seq + 1, 9223372036854775807))
+                    ORDER BY m.seq \(unescaped: order) LIMIT \(size + 1)
+                ) m ON true
+                WHERE cm.conversation_id = \(conversationId) AND cm.user_id = \(viewer.userId)
+                ORDER BY m.seq \(unescaped: order)
+                """, logger: core.logger)
+            var membership: (joinedSeq: Int64, leftSeq: Int64?)?
+            var items: [Message] = []
+            for try await row in rows {
+                let cells = row.makeRandomAccess()
+                let columns = cells.count
+                membership = (try cells[columns - 2].decode(Int64.self), try cells[columns - 1].decode(Int64?.self))
+                if try cells[0].decode(UUID?.self) != nil { items.append(try core.message(from: row)) }
+            }
+            guard let membership else { throw MessagingCore.unknownConversation }
             let windowHigh = membership.leftSeq.map { $0 + 1 } ?? .max
             let low = max(after ?? 0, membership.joinedSeq)
             let high = min(before ?? .max, windowHigh)
-            let backwards = request.last != nil || (request.before != nil && request.first == nil)
-            var items = try await core.messages("""
-                SELECT \(unescaped: MessagingCore.messageColumns) FROM messages m
-                WHERE m.conversation_id = \(conversationId) AND m.seq > \(low) AND m.seq < \(high)
-                ORDER BY m.seq \(unescaped: backwards ? "DESC" : "ASC") LIMIT \(size + 1)
-                """, on: connection)
             let more = items.count > size
             items = Array(items.prefix(size))
             if backwards { items.reverse() }
