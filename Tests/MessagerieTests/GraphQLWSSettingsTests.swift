@@ -36,6 +36,23 @@ final class GraphQLWSSettingsTests: XCTestCase {
         XCTAssertEqual(limits.writeTimeout, .milliseconds(1200))
     }
 
+    func testCompressionIsLeanByDefaultAndEachKnobIsRead() throws {
+        XCTAssertEqual(try Settings(values: [:]).webSocketCompression, WebSocketCompression(enabled: true, windowBits: 11, memoryLevel: 4))
+        let read = try Settings(values: [
+            "WS_COMPRESSION": "false", "WS_COMPRESSION_WINDOW_BITS": "15", "WS_COMPRESSION_MEMORY_LEVEL": "8",
+        ]).webSocketCompression
+        XCTAssertEqual(read, WebSocketCompression(enabled: false, windowBits: 15, memoryLevel: 8))
+        XCTAssertTrue(read.extensions(maxMessageBytes: 1024).isEmpty, "disabled offers no extension")
+        for (name, value) in ["WS_COMPRESSION_WINDOW_BITS": "8", "WS_COMPRESSION_MEMORY_LEVEL": "10"] {
+            XCTAssertThrowsError(try Settings(values: [name: value]), "\(name)=\(value)") { error in
+                XCTAssertEqual((error as? SettingsError)?.name, name)
+            }
+        }
+        XCTAssertThrowsError(try Settings(values: ["WS_COMPRESSION": "sometimes"])) { error in
+            XCTAssertEqual((error as? SettingsError)?.name, "WS_COMPRESSION")
+        }
+    }
+
     func testOutOfRangeValuesNameTheSetting() {
         let bad = [
             "WS_MAX_CONNECTIONS_PER_USER": "0", "WS_MAX_SUBSCRIPTIONS": "many", "WS_MAX_MESSAGE_BYTES": "10",

@@ -228,6 +228,31 @@ final class GraphQLWebSocketTests: XCTestCase {
         }
     }
 
+    /// Browsers offer permessage-deflate on every socket. The server compresses with a small
+    /// window (`WS_COMPRESSION_WINDOW_BITS`) and asks the client for the same; a message larger than
+    /// 16 KiB once inflated, which the library's default bound refused with 1011, passes both ways.
+    func testCompressedSocketsCarryLargeMessagesBothWays() async throws {
+        for compression in ["true", "false"] {
+            try await withGateway(["WS_COMPRESSION": compression], setup: .live) { gw in
+                let user = try await gw.signInUsers(1)[0]
+                var params = try WS.urls(gw)
+                params.merge(["token": user.accessToken, "padding": 40_000]) { _, new in new }
+                let result = try await WS.scenario("deflate", params)
+                let extensions = result["extensions"] as? String
+                if compression == "true" {
+                    XCTAssertEqual(
+                        extensions, "permessage-deflate;client_max_window_bits=11;server_max_window_bits=11",
+                        "the client's offer (client_max_window_bits) lets the server bound both windows")
+                } else {
+                    XCTAssertNil(extensions, "WS_COMPRESSION=false negotiates nothing")
+                }
+                XCTAssertEqual(result["me"] as? String, user.userId, "a 40 KB document arrives whole (\(compression))")
+                XCTAssertGreaterThan(result["typesOverSocket"] as? Int ?? 0, 16_384, "the answer is larger than 16 KiB")
+                XCTAssertEqual(result["sameAsHTTP"] as? Bool, true, "and inflates to what HTTP answers")
+            }
+        }
+    }
+
     func testProtocolRefusalsCloseWithTheirCodes() async throws {
         let settings = [
             "WS_INIT_TIMEOUT_MS": "500", "WS_MAX_MESSAGE_BYTES": "4096", "WS_MAX_SUBSCRIPTIONS": "3",

@@ -5,7 +5,7 @@ where the exact frames matter (close codes, a socket that stops reading), `webso
 
     gql_ws.py SCENARIO 'JSON parameters'
 
-Scenarios: receive, events, catchup, typing, removed, presence, slow, closes, protocol. Each prints one
+Scenarios: receive, events, catchup, typing, removed, presence, slow, closes, protocol, deflate. Each prints one
 JSON summary line on stdout; a failed check exits non-zero with the reason on stderr. The Swift
 tests (GraphQLWebSocketTests) assert on the summary.
 
@@ -14,7 +14,9 @@ on the same socket; the server answers it only once the subscription is live.
 """
 import asyncio
 import json
+import random
 import socket
+import string
 import sys
 import time
 
@@ -119,6 +121,29 @@ async def receive(params):
     print(json.dumps({
         "subprotocol": ws.subprotocol, "extensions": extensions, "me": me, "meAfterError": again, "setTyping": typing["setTyping"],
         "sentId": sent["id"], "event": event, "refused": refused,
+    }))
+
+
+# --- deflate: gql's transport (the `websockets` library) negotiates permessage-deflate by default,
+# as browsers do; messages larger than 16 KiB once inflated go both ways.
+
+
+async def deflate(params):
+    ws = transport(params, params["token"], "graphql-transport-ws")
+    padding = "".join(random.choice(string.ascii_letters) for _ in range(params["padding"]))
+    introspection = ("query Types { __schema { types { name kind description fields { name description "
+                     "args { name description } type { name kind ofType { name kind } } } } } }")
+    async with Client(transport=ws) as session:
+        extensions = ws.response_headers.get("Sec-WebSocket-Extensions")
+        # gql prints the parsed document again, comments dropped: the bulk travels as a variable.
+        big = await session.execute(GraphQLRequest(
+            "query Big($n: String!) { me { id } __type(name: $n) { name } }", variable_values={"n": padding}))
+        me = big["me"]["id"] if big["__type"] is None else None
+        types = await session.execute(GraphQLRequest(introspection))
+    over_http = http(params, params["token"], introspection)
+    print(json.dumps({
+        "extensions": extensions, "me": me, "typesOverSocket": len(json.dumps(types)),
+        "sameAsHTTP": types == over_http,
     }))
 
 
@@ -490,7 +515,7 @@ def protocol(params):
 
 def main(argv):
     scenarios = {"receive": receive, "events": events, "catchup": catchup, "typing": typing, "removed": removed,
-                 "presence": presence, "slow": slow, "closes": closes}
+                 "presence": presence, "slow": slow, "closes": closes, "deflate": deflate}
     if len(argv) != 2 or (argv[0] not in scenarios and argv[0] != "protocol"):
         print(__doc__, file=sys.stderr)
         sys.exit(2)

@@ -82,7 +82,9 @@ func buildApplication(
         router: router,
         server: .http1WebSocketUpgrade(
             webSocketRouter: webSocketRouter,
-            configuration: .init(ws: .init(maxFrameSize: settings.maxRequestBytes, extensions: [.perMessageDeflate()]))),
+            configuration: .init(ws: .init(
+                maxFrameSize: settings.maxRequestBytes,
+                extensions: settings.webSocketCompression.extensions(maxMessageBytes: settings.maxRequestBytes)))),
         configuration: .init(
             address: .hostname(settings.host, port: settings.port), serverName: "messagerie",
             availableConnectionsDelegate: MaximumAvailableConnections(settings.maxConnections)),

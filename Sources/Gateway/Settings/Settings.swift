@@ -69,6 +69,7 @@ struct Settings: Sendable {
     var typingTimeoutSeconds = 6
     var push = PushSettings()
     var webSocket = GraphQLWSLimits()
+    var webSocketCompression = WebSocketCompression()
     var socketIO = SocketIOSettings()
 
     static func load(environment: [String: String] = ProcessInfo.processInfo.environment, dotEnvPath: String = ".env")
@@ -171,6 +172,9 @@ struct Settings: Sendable {
         if let seconds = try reader.int("WS_SESSION_CHECK_SECONDS", in: 1...3600) { webSocket.sessionCheckInterval = .seconds(seconds) }
         if let seconds = try reader.int("WS_KEEPALIVE_SECONDS", in: 1...600) { webSocket.keepAliveInterval = .seconds(seconds) }
         if let ms = try reader.int("WS_CLOSE_GRACE_MS", in: 100...120_000) { webSocket.closeGrace = .milliseconds(ms) }
+        webSocketCompression.enabled = try reader.bool("WS_COMPRESSION") ?? webSocketCompression.enabled
+        webSocketCompression.windowBits = try reader.int("WS_COMPRESSION_WINDOW_BITS", in: 9...15) ?? webSocketCompression.windowBits
+        webSocketCompression.memoryLevel = try reader.int("WS_COMPRESSION_MEMORY_LEVEL", in: 1...9) ?? webSocketCompression.memoryLevel
         if let code = reader.string("DEFAULT_COUNTRY_CODE") {
             let digits = code.hasPrefix("+") ? String(code.dropFirst()) : code
             guard (1...3).contains(digits.count), digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber),
