@@ -39,7 +39,7 @@ extension RootResolver {
             _ = try await context.services.conversations.requireConversation(id: conversationId, viewer: viewer)
         }
         // Subscribe before catching up, so nothing falls between the two.
-        let live = context.services.live.subscribe(for: viewer.userId, kinds: kinds)
+        let live = try await context.services.live.subscribe(for: viewer.userId, kinds: kinds)
         context.offer(EventPull(live: live, context: context, catchUp: catchUp) { try await transform($0, viewer) })
         return AsyncThrowingStream { $0.finish() }
     }

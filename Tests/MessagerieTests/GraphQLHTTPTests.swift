@@ -323,6 +323,8 @@ final class GraphQLHTTPTests: XCTestCase {
             let health = try await gw.raw(method: .get, uri: "/healthz")
             XCTAssertEqual(health.status, .ok)
             XCTAssertEqual(health.json["status"] as? String, "ok")
+            // Ready once the event listener's LISTEN is in place, a moment after the start.
+            try await eventually("ready") { try await gw.raw(method: .get, uri: "/readyz").status == .ok }
             let ready = try await gw.raw(method: .get, uri: "/readyz")
             XCTAssertEqual(ready.status, .ok, ready.text)
             XCTAssertEqual(ready.json["status"] as? String, "ready")

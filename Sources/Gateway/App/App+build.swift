@@ -53,7 +53,7 @@ func buildApplication(
     router.add(middleware: HTTPMetricsMiddleware(factory: metrics))
     router.add(middleware: LogRequestsMiddleware(.info))
     router.add(middleware: RequestIDMiddleware())
-    HealthController(db: db, migrator: migrator, logger: logger, lifecycle: lifecycle).addRoutes(to: router)
+    HealthController(db: db, migrator: migrator, logger: logger, lifecycle: lifecycle, live: domain.live).addRoutes(to: router)
     MetricsController(registry: registry, factory: metrics, token: settings.metricsToken, db: db, logger: logger).addRoutes(to: router)
     GraphQLHTTPController(engine: engine, services: domain, tokens: tokens, maxBodyBytes: settings.maxRequestBytes)
         .addRoutes(to: router)
@@ -199,7 +199,7 @@ enum Assembly {
                 codeKey: DerivedKeys.otpKey(from: secretMaterial), policy: settings.auth),
             users: UserService(db: db, logger: logger),
             messaging: core, live: live, presence: presence, media: RestWiring.mediaStore(settings))
-        let listener = EventListener(endpoint: endpoint, hub: hub, logger: logger)
+        let listener = EventListener(endpoint: endpoint, hub: hub, logger: logger) { live.listenerReconnected() }
         let pushWorker = PushWorker(
             core: core, devices: domain.devices, transports: pushTransports(settings.push, logger: logger), policy: settings.push.policy)
         return Domain(services: domain, tokens: tokens, background: [publisher, listener, live, presence, pushWorker])

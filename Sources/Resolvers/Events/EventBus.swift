@@ -37,6 +37,54 @@ public final class EventHub: Sendable {
 
     public var count: Int { subscribers.withLockedValue { $0.count } }
 
+    // MARK: Listening
+
+    private struct Listening {
+        var on = false
+        var waiters: [UUID: CheckedContinuation<Void, any Error>] = [:]
+    }
+
+    private let listening = NIOLockedValueBox(Listening())
+
+    /// Whether notifications reach this hub now: the gateway's LISTEN is in place.
+    public var isListening: Bool { listening.withLockedValue { $0.on } }
+
+    /// Returns once notifications reach this hub. A live subscriber registers after this, so that
+    /// nothing committed after it registers can pass unheard: a socket that subscribed while the
+    /// gateway was starting, before its LISTEN, missed the messages of that moment for good.
+    public func untilListening() async throws {
+        if isListening { return }
+        let id = UUID()
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                // Checked under the lock that `onCancel` takes too, so a cancellation is never missed.
+                let outcome = self.listening.withLockedValue { state -> Result<Bool, CancellationError> in
+                    if state.on { return .success(true) }
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    state.waiters[id] = continuation
+                    return .success(false)
+                }
+                switch outcome {
+                case .success(true): continuation.resume()
+                case .success(false): break
+                case .failure(let error): continuation.resume(throwing: error)
+                }
+            }
+        } onCancel: {
+            self.listening.withLockedValue { $0.waiters.removeValue(forKey: id) }?.resume(throwing: CancellationError())
+        }
+    }
+
+    func listeningChanged(_ on: Bool) {
+        let waiters = listening.withLockedValue { state in
+            state.on = on
+            guard on else { return [CheckedContinuation<Void, any Error>]() }
+            defer { state.waiters.removeAll() }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
     func deliver(_ events: [DomainEvent]) {
         let targets = subscribers.withLockedValue { Array($0.values) }
         for target in targets {
@@ -107,8 +155,9 @@ public final class EventPublisher: Service, Sendable {
     }
 }
 
-/// The one LISTEN connection of a gateway. It reconnects when the connection drops; the hub
-/// tells subscribers through a `resync` call so they can catch up on what passed meanwhile.
+/// The one LISTEN connection of a gateway. It reconnects when the connection drops; whatever was
+/// announced meanwhile was heard by no one here, so `onReconnect` runs once LISTEN is back
+/// (the live feed ends its subscribers there, and clients reconnect and catch up).
 public final class EventListener: Service, Sendable {
     let endpoint: DatabaseEndpoint
     let hub: EventHub
@@ -123,10 +172,9 @@ public final class EventListener: Service, Sendable {
     }
 
     public func run() async throws {
-        var attempt = 0
+        // Set once LISTEN was first in place: a failed first attempt (the database still starting) is no reconnection.
+        let listenedBefore = NIOLockedValueBox(false)
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            let reconnecting = attempt > 0
-            attempt += 1
             do {
                 try await cancelWhenGracefulShutdown {
                     let connection = try await PostgresConnection.connect(
@@ -136,7 +184,11 @@ public final class EventListener: Service, Sendable {
                         id: 1, logger: self.logger)
                     do {
                         try await connection.listen(on: EventPublisher.channel) { notifications in
-                            if reconnecting { await self.onReconnect() }
+                            if listenedBefore.withLockedValue({ before in defer { before = true }; return before }) {
+                                await self.onReconnect()
+                            }
+                            self.hub.listeningChanged(true)
+                            defer { self.hub.listeningChanged(false) }
                             for try await notification in notifications {
                                 self.hub.deliver(EventCodec.decode(notification.payload))
                             }

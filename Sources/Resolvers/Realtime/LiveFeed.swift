@@ -38,7 +38,13 @@ public final class LiveFeed: Service, Sendable {
     /// subscriber of the process (measured in Benchmarks/: pairs and idle scenarios). `kinds`
     /// narrows it further: a message subscriber never sees the presence of thousands of
     /// disconnecting clients.
-    public func subscribe(for userId: UUID? = nil, kinds: Set<LiveEvent.Kind> = Set(LiveEvent.Kind.allCases)) -> LiveSubscription {
+    ///
+    /// It waits, if need be, until the gateway hears the database's notifications (while it starts
+    /// or after its LISTEN connection dropped), so that nothing committed after it returns is missed.
+    public func subscribe(
+        for userId: UUID? = nil, kinds: Set<LiveEvent.Kind> = Set(LiveEvent.Kind.allCases)
+    ) async throws -> LiveSubscription {
+        try await hub.untilListening()
         let id = UUID()
         let mailbox = LiveSubscription.Mailbox(limit: bufferSize, signalLimit: signalBufferSize) { [weak self] in
             self?.subscribers.withLockedValue { $0.remove(id) }
@@ -46,6 +52,9 @@ public final class LiveFeed: Service, Sendable {
         subscribers.withLockedValue { $0.add(id, user: userId, kinds: kinds, mailbox) }
         return LiveSubscription(mailbox: mailbox)
     }
+
+    /// Whether this gateway hears the database's notifications now (`/readyz`).
+    public var isListening: Bool { hub.isListening }
 
     public var subscriberCount: Int { subscribers.withLockedValue { $0.mailboxes.count } }
 
@@ -119,6 +128,14 @@ public final class LiveFeed: Service, Sendable {
     /// The feed's buffer at the hub: bursts (thousands of clients connecting at once) arrive
     /// while the two cooperative threads are busy delivering; events are small.
     static let hubBuffer = 1 << 16
+
+    /// The gateway's LISTEN connection came back after a drop: what was announced meanwhile
+    /// reached no subscriber here, so each one ends (GraphQL closes with 1013, Socket.IO
+    /// disconnects) and its client reconnects and catches up from the message log.
+    public func listenerReconnected() {
+        core.logger.warning("the event listener reconnected: live subscribers reconnect and catch up")
+        endAllSubscribers()
+    }
 
     private func endAllSubscribers() {
         let all = subscribers.withLockedValue { Array($0.mailboxes.values) }

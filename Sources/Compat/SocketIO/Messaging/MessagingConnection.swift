@@ -53,7 +53,7 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
 
     /// Subscribes before the CONNECT reply, so nothing that happens meanwhile is missed.
     func prepare() async throws {
-        let feed = services.live.subscribe(for: viewer.userId)
+        let feed = try await services.live.subscribe(for: viewer.userId)
         state.withLockedValue { $0.feed = feed }
         let contacts = try await services.conversations.contacts(of: viewer.userId)
         state.withLockedValue { $0.contacts = contacts }
@@ -168,8 +168,11 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
             guard !Task.isCancelled, let event = await events.next() else { break }
             await deliver(event)
         }
-        // The feed ends when this client fell too far behind: it is cut off and reconnects.
-        if !Task.isCancelled { await socket.disconnect() }
+        // The feed ends when this client fell too far behind, or when the gateway's LISTEN came
+        // back after a drop: either way it missed events. Its Engine.IO session is closed rather
+        // than the namespace left, because a Socket.IO client reconnects by itself after a closed
+        // transport (and recovers with its `pid` and offset) but stays away after a DISCONNECT.
+        if !Task.isCancelled { await socket.session.close(reason: "missed live events") }
     }
 
     private func deliver(_ event: LiveEvent) async {
