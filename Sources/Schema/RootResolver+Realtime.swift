@@ -8,6 +8,12 @@ public struct SlowConsumer: Error, CustomStringConvertible {
     public var description: String { "Subscriber fell too far behind; reconnect and catch up with the after cursor" }
 }
 
+/// The gateway's own stream of events was interrupted (its LISTEN connection came back after a
+/// drop): events may have passed unheard; the client reconnects and catches up with `after`.
+public struct LiveEventsInterrupted: Error, CustomStringConvertible {
+    public var description: String { "Live events were interrupted; reconnect and catch up with the after cursor" }
+}
+
 extension RootResolver {
     struct ConversationFilterArguments: Codable { let conversationId: UUID? }
     struct MessageReceivedArguments: Codable { let conversationId: UUID?; let after: String? }

@@ -38,7 +38,7 @@ final class EventPull<Element: Sendable>: SubscriptionEvents, @unchecked Sendabl
     }
 
     /// Caught-up events first, then live ones; the live feed ending without a cancellation
-    /// means this subscriber overflowed its buffer.
+    /// means this subscriber overflowed its buffer, or the gateway's events were interrupted.
     func next() async throws -> (any Sendable)? {
         while true {
             if let element = pending.popFirst() {
@@ -51,6 +51,7 @@ final class EventPull<Element: Sendable>: SubscriptionEvents, @unchecked Sendabl
             }
             guard let event = await live.next() else {
                 if Task.isCancelled { return nil }
+                if live.wasInterrupted { throw LiveEventsInterrupted() }
                 throw SlowConsumer()
             }
             pending = try await transform(event)[...]

@@ -44,11 +44,7 @@ final class EventListenerTests: XCTestCase {
             try await before.send(#"40{"token":"\#(receiver.accessToken)"}"#)
             _ = try await before.untilConnected()
 
-            let terminated = try await gw.harness.column("""
-                SELECT pg_terminate_backend(pid)::text FROM pg_stat_activity
-                WHERE datname = current_database() AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()
-                """)
-            XCTAssertEqual(terminated, ["true"], "one LISTEN connection per gateway")
+            try await Self.terminateListen(gw)
 
             // Closed at the Engine.IO level (packet 1), which a Socket.IO client reconnects after.
             var packets: [String] = []
@@ -66,6 +62,58 @@ final class EventListenerTests: XCTestCase {
             let event = try await after.message("heard again")
             XCTAssertEqual(event.text, "heard again")
         }
+    }
+
+    /// GraphQL sockets (both subprotocols) are closed with 1013 and words that say why.
+    func testGraphQLSocketsAreClosedWhenTheListenConnectionReturns() async throws {
+        try await withGateway(setup: .live) { gw in
+            let user = try await gw.signIn("+2348012345981")
+            let ready = FileManager.default.temporaryDirectory.appendingPathComponent("interrupted-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: ready) }
+            var params = try WS.urls(gw)
+            params["token"] = user.accessToken
+            params["ready"] = ready
+            async let closed = WS.scenario("interrupted", params)
+            try await eventually("the subscriptions are live", seconds: 60) { FileManager.default.fileExists(atPath: ready) }
+            try await Self.terminateListen(gw)
+            let result = try await closed
+            for proto in ["graphql-transport-ws", "graphql-ws"] {
+                let socket = try XCTUnwrap(result[proto] as? [String: Any], "\(result)")
+                XCTAssertEqual(socket["code"] as? Int, 1013, proto)
+                XCTAssertEqual(socket["reason"] as? String, GraphQLWSConnection.interruptedReason, proto)
+            }
+        }
+    }
+
+    /// The stock `python-socketio` client comes back by itself when LISTEN returns, and hears again.
+    func testPythonSocketIOClientReconnectsByItselfAfterTheListenConnectionReturns() async throws {
+        try await withGateway(setup: .live) { gw in
+            let port = try XCTUnwrap(gw.port)
+            let users = try await gw.signInUsers(2, series: 79)
+            let ready = FileManager.default.temporaryDirectory.appendingPathComponent("relisten-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: ready) }
+            async let script = runPython(
+                script: "Tests/interop/socketio_chat.py",
+                args: ["relisten", "http://localhost:\(port)", users[0].accessToken, users[1].accessToken, users[1].userId, ready],
+                timeout: .seconds(120))
+            try await eventually("the Python client connected", seconds: 60) { FileManager.default.fileExists(atPath: ready) }
+            try await Self.terminateListen(gw)
+            let result = try await script
+            XCTAssertEqual(result.status, 0, "python failed:\n--- stdout\n\(result.stdout)\n--- stderr\n\(result.stderr)")
+            let last = try XCTUnwrap(result.stdout.split(separator: "\n").last, result.stderr)
+            let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any], String(last))
+            XCTAssertEqual(summary["received"] as? String, "after LISTEN came back")
+            XCTAssertEqual((summary["disconnects"] as? [Any])?.count, 1, "\(summary)")
+        }
+    }
+
+    /// Ends the gateway's LISTEN connection from the database's side, as a failover or a network cut would.
+    static func terminateListen(_ gw: GatewayClient, file: StaticString = #filePath, line: UInt = #line) async throws {
+        let terminated = try await gw.harness.column("""
+            SELECT pg_terminate_backend(pid)::text FROM pg_stat_activity
+            WHERE datname = current_database() AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()
+            """)
+        XCTAssertEqual(terminated, ["true"], "one LISTEN connection per gateway", file: file, line: line)
     }
 }
 

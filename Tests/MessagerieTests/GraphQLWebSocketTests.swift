@@ -305,7 +305,7 @@ final class GraphQLWebSocketTests: XCTestCase {
 }
 
 /// Runs the scenarios of `Tests/interop/gql_ws.py` against a live gateway.
-private enum WS {
+enum WS {
     static func scenario(
         _ name: String, _ params: [String: Any], timeout: Duration = .seconds(120), file: StaticString = #filePath, line: UInt = #line
     ) async throws -> [String: Any] {

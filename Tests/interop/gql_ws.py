@@ -5,7 +5,7 @@ where the exact frames matter (close codes, a socket that stops reading), `webso
 
     gql_ws.py SCENARIO 'JSON parameters'
 
-Scenarios: receive, events, catchup, typing, removed, presence, slow, closes, protocol, deflate. Each prints one
+Scenarios: receive, events, catchup, typing, removed, presence, slow, closes, interrupted, protocol, deflate. Each prints one
 JSON summary line on stdout; a failed check exits non-zero with the reason on stderr. The Swift
 tests (GraphQLWebSocketTests) assert on the summary.
 
@@ -386,6 +386,31 @@ async def closes(params):
     print(json.dumps(results))
 
 
+async def interrupted(params):
+    """A socket of each subprotocol subscribes, then `params["ready"]` is created and the Swift test
+    cuts the gateway's LISTEN connection: each socket must be closed, with the words that say so."""
+    sockets = {}
+    for proto in ["graphql-transport-ws", "graphql-ws"]:
+        ws = raw_connect(params["ws"], proto, params["token"])
+        start, data = ("subscribe", "next") if proto == "graphql-transport-ws" else ("start", "data")
+        ws.send(json.dumps({"id": "1", "type": start, "payload": {"query": "subscription { messageReceived { id } }"}}))
+        # Answered only once the subscription before it is live.
+        ws.send(json.dumps({"id": "2", "type": start, "payload": {"query": "{ __typename }"}}))
+        while True:
+            frame = json.loads(ws.recv())
+            if frame.get("id") == "2" and frame["type"] == data:
+                break
+            check(frame["type"] in (data, "complete", "ka"), f"{proto}: unexpected {frame}")
+        sockets[proto] = ws
+    open(params["ready"], "w").close()
+    results = {}
+    for proto, ws in sockets.items():
+        messages, code, reason = read_until_close(ws)
+        results[proto] = {"code": code, "reason": reason}
+        ws.close()
+    print(json.dumps(results))
+
+
 # --- protocol: the refusals and their close codes
 
 
@@ -515,7 +540,8 @@ def protocol(params):
 
 def main(argv):
     scenarios = {"receive": receive, "events": events, "catchup": catchup, "typing": typing, "removed": removed,
-                 "presence": presence, "slow": slow, "closes": closes, "deflate": deflate}
+                 "presence": presence, "slow": slow, "closes": closes, "deflate": deflate,
+                 "interrupted": interrupted}
     if len(argv) != 2 or (argv[0] not in scenarios and argv[0] != "protocol"):
         print(__doc__, file=sys.stderr)
         sys.exit(2)

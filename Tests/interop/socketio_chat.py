@@ -3,12 +3,16 @@
 
     socketio_chat.py chat    URL TRANSPORT TOKEN_A USER_A TOKEN_B USER_B
     socketio_chat.py refused URL TRANSPORT TOKEN
+    socketio_chat.py relisten URL TOKEN_A TOKEN_B USER_B READY_FILE
 
 TRANSPORT is `polling` (long-polling only), `websocket` (WebSocket only) or `upgrade` (polling
 first, then upgraded to WebSocket, the client's default). `chat` expects A and B to share a direct
 conversation already (the Swift test creates it over GraphQL), exercises every contract event both
 ways with acknowledgements, and has B send one message over GraphQL (HTTP) that A must receive as
-`messageReceived`. Each run prints one JSON summary line; any failed check exits non-zero.
+`messageReceived`. `relisten` connects B over WebSocket with the client's own reconnection, creates
+READY_FILE, and waits for the server to close the connection and the client to come back by itself
+(the Swift test cuts the gateway's LISTEN connection meanwhile); then A sends over GraphQL and B
+must receive it. Each run prints one JSON summary line; any failed check exits non-zero.
 """
 import json
 import queue
@@ -162,12 +166,40 @@ def refused(url, transport, token):
     fail("a bad token was accepted")
 
 
+def relisten(url, token_a, token_b, user_b, ready_file):
+    sio = socketio.Client(reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1)
+    connects, disconnects, received = queue.Queue(), [], queue.Queue()
+    sio.on("connect", lambda *args: connects.put(True))
+    sio.on("disconnect", lambda *args: disconnects.append([str(arg) for arg in args]))
+    sio.on("messageReceived", lambda data: received.put(data))
+    sio.connect(url, transports=["websocket"], auth={"token": token_b}, wait_timeout=WAIT)
+    check(connects.get(timeout=WAIT), "no first connect")
+    open(ready_file, "w").close()
+    try:
+        connects.get(timeout=60)
+    except queue.Empty:
+        fail(f"the client did not come back by itself (disconnects: {disconnects})")
+    sent = graphql_send(url, token_a, user_b, "after LISTEN came back")
+    while True:
+        try:
+            data = received.get(timeout=WAIT)
+        except queue.Empty:
+            fail("the message sent after the reconnection never arrived")
+        if data["message"]["id"] == sent["id"]:
+            break
+    seen = list(disconnects)
+    sio.disconnect()
+    print(json.dumps({"step": "relisten", "disconnects": seen, "received": data["message"]["content"]}))
+
+
 def main():
     step = sys.argv[1]
     if step == "chat":
         chat(*sys.argv[2:8])
     elif step == "refused":
         refused(*sys.argv[2:5])
+    elif step == "relisten":
+        relisten(*sys.argv[2:7])
     else:
         fail(f"unknown step {step}")
 

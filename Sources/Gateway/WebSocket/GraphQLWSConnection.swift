@@ -46,6 +46,7 @@ final class GraphQLWSConnection: Sendable {
     private let endingSink: AsyncStream<Ending>.Continuation
 
     static let slowConsumerReason = "Slow consumer: fell too far behind; reconnect and catch up with the after cursor"
+    static let interruptedReason = "Live events interrupted; reconnect and catch up with the after cursor"
 
     var limits: GraphQLWSLimits { route.limits }
     var services: DomainServices { route.services }
@@ -434,6 +435,9 @@ final class GraphQLWSConnection: Sendable {
             return false
         } catch is SlowConsumer {
             end(.close(.tryAgainLater, Self.slowConsumerReason, slow: true))
+            return false
+        } catch is LiveEventsInterrupted {
+            end(.close(.tryAgainLater, Self.interruptedReason, slow: false))
             return false
         } catch {
             fail(id, [engine.shape(GraphQLError(error))])

@@ -139,7 +139,7 @@ public final class LiveFeed: Service, Sendable {
 
     private func endAllSubscribers() {
         let all = subscribers.withLockedValue { Array($0.mailboxes.values) }
-        for mailbox in all { mailbox.finish() }
+        for mailbox in all { mailbox.finish(interrupted: true) }
     }
 
     /// Most events one `handle` call loads at once.

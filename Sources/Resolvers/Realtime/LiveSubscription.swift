@@ -21,12 +21,20 @@ public final class LiveSubscription: AsyncSequence, Sendable {
     /// Whoever drops the subscription (its consumer's task ending) unsubscribes.
     deinit { mailbox.finish() }
 
+    /// Once it has ended: true when the gateway's own stream of events was interrupted (its LISTEN
+    /// connection came back after a drop, or the feed fell behind), false when this subscriber
+    /// fell behind. Either way its client reconnects and catches up; only the words differ.
+    public var wasInterrupted: Bool { mailbox.wasInterrupted }
+
     public struct AsyncIterator: AsyncIteratorProtocol {
         let subscription: LiveSubscription
 
         public mutating func next() async -> LiveEvent? {
             await subscription.mailbox.next()
         }
+
+        /// See `LiveSubscription.wasInterrupted`.
+        public var wasInterrupted: Bool { subscription.wasInterrupted }
     }
 
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(subscription: self) }
@@ -49,6 +57,7 @@ public final class LiveSubscription: AsyncSequence, Sendable {
             var signals = OrderedDictionary<SignalKey, LiveEvent>()
             var waiter: UnsafeContinuation<LiveEvent?, Never>?
             var finished = false
+            var interrupted = false
             var terminated = false
             let limit: Int
             let signalLimit: Int
@@ -94,9 +103,12 @@ public final class LiveSubscription: AsyncSequence, Sendable {
             return outcome
         }
 
+        var wasInterrupted: Bool { state.withLockedValue { $0.interrupted } }
+
         /// What is queued is still handed out; then the consumer sees the end.
-        func finish() {
+        func finish(interrupted: Bool = false) {
             let waiter = state.withLockedValue { state in
+                if !state.finished { state.interrupted = interrupted }
                 state.finished = true
                 defer { state.waiter = nil }
                 return state.waiter

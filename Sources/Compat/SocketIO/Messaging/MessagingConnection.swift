@@ -172,7 +172,9 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
         // back after a drop: either way it missed events. Its Engine.IO session is closed rather
         // than the namespace left, because a Socket.IO client reconnects by itself after a closed
         // transport (and recovers with its `pid` and offset) but stays away after a DISCONNECT.
-        if !Task.isCancelled { await socket.session.close(reason: "missed live events") }
+        if !Task.isCancelled {
+            await socket.session.close(reason: feed.wasInterrupted ? "live events interrupted" : "fell too far behind")
+        }
     }
 
     private func deliver(_ event: LiveEvent) async {
