@@ -62,6 +62,9 @@ struct Scenarios {
     func fanout(_ spec: BenchConfig.Fanout) async throws -> [StepResult] {
         let n = spec.members
         log("fan-out: \(n) members on \(target.name)")
+        // The scenario before may have left the server busy (closing 10,000 idle connections kept
+        // python-socketio from answering this setup's requests within their deadline).
+        await settle()
         let users = try await target.users(n)
         let conversation = try await target.makeGroup(users)
         let stats = self.stats
@@ -140,6 +143,7 @@ struct Scenarios {
     func pairs(_ spec: BenchConfig.Pairs) async throws -> [StepResult] {
         let m = spec.pairs, n = 2 * m
         log("pairs: \(m) direct conversations on \(target.name)")
+        await settle()
         let users = try await target.users(n)
         let target = self.target
         let conversations = try await boundedMap(Array(0..<m), limit: 16) { p in try await target.makeDirect(users[2 * p], users[2 * p + 1]) }
