@@ -266,8 +266,10 @@ public final class LiveFeed: Service, Sendable {
         }
         let memberships = try await loadMemberships(subjects)
         for list in memberships.values { conversationIds.formUnion(list) }
-        let messages = try await loadMessages(Array(messageIds))
-        let audiences = try await loadAudiences(Array(conversationIds))
+        // On two connections at once: a message's first delivery waits for both answers.
+        async let messagesLoad = loadMessages(Array(messageIds))
+        async let audiencesLoad = loadAudiences(Array(conversationIds))
+        let (messages, audiences) = try await (messagesLoad, audiencesLoad)
         var live: [LiveEvent] = []
         for event in events {
             switch event {
