@@ -60,6 +60,16 @@ public final class DatabasePool: Service, Sendable {
         }
     }
 
+    /// Runs a statement of fixed text (`FixedQuery`) as a named prepared statement and reads all
+    /// its rows before the connection goes back to the pool.
+    public func execute<Statement: FixedQuery>(_ statement: Statement, logger: Logger) async throws -> Rows {
+        try await withConnection { connection in
+            var rows: [PostgresRow] = []
+            for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
+            return Rows(rows: rows)
+        }
+    }
+
     /// A transaction on one pooled connection; a domain error thrown inside comes out as itself
     /// (PostgresNIO wraps whatever the closure throws, and the doors must still see `DomainError`).
     public func transaction<Result>(

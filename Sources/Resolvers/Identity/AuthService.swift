@@ -269,13 +269,24 @@ public struct AuthService: Sendable {
     /// Called for every authenticated request: a revoked session stops working at once, even
     /// though its access token has not expired yet.
     public func authenticate(userId: UUID, sessionId: UUID) async throws -> Viewer {
-        let rows = try await db.query("""
-            SELECT u.is_operator FROM sessions s JOIN users u ON u.id = s.user_id
-            WHERE s.id = \(sessionId) AND s.user_id = \(userId) AND s.revoked_at IS NULL AND s.expires_at > now()
-            """, logger: logger)
+        let rows = try await db.execute(SessionCheck(sessionId: sessionId, userId: userId), logger: logger)
         for try await isOperator in rows.decode(Bool.self) {
             return Viewer(userId: userId, sessionId: sessionId, isOperator: isOperator)
         }
         throw DomainError.unauthenticated("Session expired or signed out")
+    }
+}
+
+/// The session check of every authenticated request, prepared once per connection.
+struct SessionCheck: FixedQuery {
+    static let sql = text(of: SessionCheck(sessionId: UUID(), userId: UUID()))
+    let sessionId: UUID
+    let userId: UUID
+
+    var query: PostgresQuery {
+        """
+        SELECT u.is_operator FROM sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.id = \(sessionId) AND s.user_id = \(userId) AND s.revoked_at IS NULL AND s.expires_at > now()
+        """
     }
 }

@@ -102,45 +102,11 @@ public struct MessageService: Sendable {
     ) async throws -> Message {
         let tokens = (text.map { core.index.tokens(for: $0) } ?? []).map { ByteBuffer(bytes: $0) }
         let push = core.push
-        let rows = try await connection.query("""
-            WITH mem AS (
-                SELECT joined_seq, left_seq FROM conversation_members
-                WHERE conversation_id = \(conversationId) AND user_id = \(viewer.userId)
-            ), reply AS (
-                SELECT \(input.replyToId)::uuid IS NULL OR EXISTS (
-                    SELECT 1 FROM messages r, mem WHERE r.id = \(input.replyToId) AND r.conversation_id = \(conversationId)
-                      AND r.seq > mem.joined_seq AND r.seq <= COALESCE(mem.left_seq, 9223372036854775807)) AS ok
-            ), next AS (
-                UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = now()
-                WHERE id = \(conversationId) AND EXISTS (SELECT 1 FROM mem WHERE left_seq IS NULL) AND (SELECT ok FROM reply)
-                RETURNING last_seq
-            ), stored AS (
-                INSERT INTO messages (id, conversation_id, seq, sender_id, kind, body_key_id, body, reply_to_id, client_message_id, search_tokens, created_at)
-                SELECT \(id), \(conversationId), next.last_seq, \(viewer.userId), 'USER', \(sealed?.keyId), \(sealed.map { Data($0.bytes) }),
-                       \(input.replyToId), \(input.clientMessageId), \(tokens), clock_timestamp() FROM next
-                ON CONFLICT (sender_id, client_message_id) WHERE client_message_id IS NOT NULL DO NOTHING
-                RETURNING seq, created_at
-            ), push AS (
-                INSERT INTO push_jobs (user_id, message_id, conversation_id)
-                SELECT m.user_id, \(id), \(conversationId) FROM conversation_members m
-                WHERE EXISTS (SELECT 1 FROM stored)
-                  AND m.conversation_id = \(conversationId) AND m.left_at IS NULL AND m.user_id <> \(viewer.userId)
-                  AND (m.muted_until IS NULL OR m.muted_until <= now())
-                  AND EXISTS (SELECT 1 FROM push_devices d WHERE d.user_id = m.user_id)
-                  AND NOT EXISTS (
-                    SELECT 1 FROM presence p JOIN gateways g ON g.id = p.gateway_id
-                    WHERE p.user_id = m.user_id
-                      AND g.heartbeat_at > now() - make_interval(secs => \(PresenceService.seconds(push.gatewayTimeout)))
-                      AND p.last_activity_at > now() - make_interval(secs => \(PresenceService.seconds(push.idleAfter))))
-                ON CONFLICT (message_id, user_id) DO NOTHING
-            )
-            SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM mem) THEN 'stranger'
-                        WHEN EXISTS (SELECT 1 FROM mem WHERE left_seq IS NOT NULL) THEN 'left'
-                        WHEN NOT (SELECT ok FROM reply) THEN 'reply'
-                        WHEN NOT EXISTS (SELECT 1 FROM stored) THEN 'duplicate'
-                        ELSE 'stored' END,
-                   (SELECT seq FROM stored), (SELECT created_at FROM stored)
-            """, logger: core.logger)
+        let rows = try await connection.execute(StoreMessage(
+            id: id, conversationId: conversationId, senderId: viewer.userId, replyToId: input.replyToId,
+            keyId: sealed?.keyId, body: sealed.map { Data($0.bytes) }, clientMessageId: input.clientMessageId, tokens: tokens,
+            gatewaySeconds: PresenceService.seconds(push.gatewayTimeout), idleSeconds: PresenceService.seconds(push.idleAfter)
+        ), logger: core.logger)
         for try await (verdict, seq, createdAt) in rows.decode((String, Int64?, Date?).self) {
             switch verdict {
             case "stranger": throw MessagingCore.unknownConversation
@@ -248,22 +214,13 @@ public struct MessageService: Sendable {
         let after = try request.after.map { cursor throws(DomainError) in try Cursor.seq(cursor, field: "after") }
         let before = try request.before.map { cursor throws(DomainError) in try Cursor.seq(cursor, field: "before") }
         let backwards = request.last != nil || (request.before != nil && request.first == nil)
-        let order = backwards ? "DESC" : "ASC"
         let core = self.core
         return try await core.db.withConnection { connection in
-            let rows = try await connection.query("""
-                SELECT \(unescaped: MessagingCore.messageColumns), cm.joined_seq, cm.left_seq
-                FROM conversation_members cm
-                LEFT JOIN LATERAL (
-                    SELECT * FROM messages m
-                    WHERE m.conversation_id = cm.conversation_id
-                      AND m.seq > GREATEST(\(after ?? 0), cm.joined_seq)
-                      AND m.seq < LEAST(\(before ?? Int64.max), COALESCE(cm.left_seq + 1, 9223372036854775807))
-                    ORDER BY m.seq \(unescaped: order) LIMIT \(size + 1)
-                ) m ON true
-                WHERE cm.conversation_id = \(conversationId) AND cm.user_id = \(viewer.userId)
-                ORDER BY m.seq \(unescaped: order)
-                """, logger: core.logger)
+            let window = MessageWindow(conversationId: conversationId, userId: viewer.userId, after: after ?? 0,
+                                       before: before ?? .max, limit: size + 1)
+            let rows = backwards
+                ? try await connection.execute(MessagePage<Backwards>(window: window), logger: core.logger)
+                : try await connection.execute(MessagePage<Forwards>(window: window), logger: core.logger)
             var membership: (joinedSeq: Int64, leftSeq: Int64?)?
             var items: [Message] = []
             for try await row in rows {
@@ -307,3 +264,103 @@ public struct MessageService: Sendable {
         return false
     }
 }
+
+/// The send statement (`MessageService.store`), prepared once per connection: its parsing and
+/// planning took longer than running it.
+struct StoreMessage: FixedQuery {
+    static let sql = text(of: StoreMessage(
+        id: UUID(), conversationId: UUID(), senderId: UUID(), replyToId: nil, keyId: nil, body: nil, clientMessageId: nil,
+        tokens: [], gatewaySeconds: 0, idleSeconds: 0))
+    let id: UUID
+    let conversationId: UUID
+    let senderId: UUID
+    let replyToId: UUID?
+    let keyId: String?
+    let body: Data?
+    let clientMessageId: String?
+    let tokens: [ByteBuffer]
+    let gatewaySeconds: Double
+    let idleSeconds: Double
+
+    var query: PostgresQuery {
+        get throws { try """
+        WITH mem AS (
+            SELECT joined_seq, left_seq FROM conversation_members
+            WHERE conversation_id = \(conversationId) AND user_id = \(senderId)
+        ), reply AS (
+            SELECT \(replyToId)::uuid IS NULL OR EXISTS (
+                SELECT 1 FROM messages r, mem WHERE r.id = \(replyToId) AND r.conversation_id = \(conversationId)
+                  AND r.seq > mem.joined_seq AND r.seq <= COALESCE(mem.left_seq, 9223372036854775807)) AS ok
+        ), next AS (
+            UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = now()
+            WHERE id = \(conversationId) AND EXISTS (SELECT 1 FROM mem WHERE left_seq IS NULL) AND (SELECT ok FROM reply)
+            RETURNING last_seq
+        ), stored AS (
+            INSERT INTO messages (id, conversation_id, seq, sender_id, kind, body_key_id, body, reply_to_id, client_message_id, search_tokens, created_at)
+            SELECT \(id), \(conversationId), next.last_seq, \(senderId), 'USER', \(keyId), \(body),
+                   \(replyToId), \(clientMessageId), \(tokens), clock_timestamp() FROM next
+            ON CONFLICT (sender_id, client_message_id) WHERE client_message_id IS NOT NULL DO NOTHING
+            RETURNING seq, created_at
+        ), push AS (
+            INSERT INTO push_jobs (user_id, message_id, conversation_id)
+            SELECT m.user_id, \(id), \(conversationId) FROM conversation_members m
+            WHERE EXISTS (SELECT 1 FROM stored)
+              AND m.conversation_id = \(conversationId) AND m.left_at IS NULL AND m.user_id <> \(senderId)
+              AND (m.muted_until IS NULL OR m.muted_until <= now())
+              AND EXISTS (SELECT 1 FROM push_devices d WHERE d.user_id = m.user_id)
+              AND NOT EXISTS (
+                SELECT 1 FROM presence p JOIN gateways g ON g.id = p.gateway_id
+                WHERE p.user_id = m.user_id
+                  AND g.heartbeat_at > now() - make_interval(secs => \(gatewaySeconds))
+                  AND p.last_activity_at > now() - make_interval(secs => \(idleSeconds)))
+            ON CONFLICT (message_id, user_id) DO NOTHING
+        )
+        SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM mem) THEN 'stranger'
+                    WHEN EXISTS (SELECT 1 FROM mem WHERE left_seq IS NOT NULL) THEN 'left'
+                    WHEN NOT (SELECT ok FROM reply) THEN 'reply'
+                    WHEN NOT EXISTS (SELECT 1 FROM stored) THEN 'duplicate'
+                    ELSE 'stored' END,
+               (SELECT seq FROM stored), (SELECT created_at FROM stored)
+        """ }
+    }
+}
+
+/// What a page of messages asks for: the viewer's window of a conversation between two cursors.
+struct MessageWindow: Sendable {
+    let conversationId: UUID
+    let userId: UUID
+    let after: Int64
+    let before: Int64
+    let limit: Int
+}
+
+protocol PageDirection: Sendable { static var order: String { get } }
+enum Forwards: PageDirection { static let order = "ASC" }
+enum Backwards: PageDirection { static let order = "DESC" }
+
+/// The page statement (`MessageService.page`), prepared once per connection in each direction:
+/// a page is read at every scroll.
+struct MessagePage<Direction: PageDirection>: FixedQuery {
+    static var sql: String { Direction.self == Forwards.self ? forwardsPageSQL : backwardsPageSQL }
+    let window: MessageWindow
+
+    var query: PostgresQuery {
+        """
+        SELECT \(unescaped: MessagingCore.messageColumns), cm.joined_seq, cm.left_seq
+        FROM conversation_members cm
+        LEFT JOIN LATERAL (
+            SELECT * FROM messages m
+            WHERE m.conversation_id = cm.conversation_id
+              AND m.seq > GREATEST(\(window.after), cm.joined_seq)
+              AND m.seq < LEAST(\(window.before), COALESCE(cm.left_seq + 1, 9223372036854775807))
+            ORDER BY m.seq \(unescaped: Direction.order) LIMIT \(window.limit)
+        ) m ON true
+        WHERE cm.conversation_id = \(window.conversationId) AND cm.user_id = \(window.userId)
+        ORDER BY m.seq \(unescaped: Direction.order)
+        """
+    }
+}
+
+private let pageStandIn = MessageWindow(conversationId: UUID(), userId: UUID(), after: 0, before: 0, limit: 0)
+private let forwardsPageSQL = MessagePage<Forwards>.text(of: MessagePage(window: pageStandIn))
+private let backwardsPageSQL = MessagePage<Backwards>.text(of: MessagePage(window: pageStandIn))
