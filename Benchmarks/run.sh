@@ -121,7 +121,8 @@ run_messagerie() { # target
     local pid=$!; PIDS+=("$pid")
     if wait_http "http://127.0.0.1:$port/readyz" 60; then
         say "messagerie on :$port (pid $pid)"
-        loadgen "$1" "$port" "$pid" --termii-port "$TERMII_PORT" --users-cache "$WORK/users.json"
+        loadgen "$1" "$port" "$pid" --termii-port "$TERMII_PORT" --users-cache "$WORK/users.json" \
+            --psql "$PGBIN/psql" --database-url "$DB/messagerie"
         kill -0 "$pid" 2>/dev/null || SKIPPED+=("$1: the messagerie process had stopped by the end of the run (see logs/messagerie.log)")
     else
         tail -n 20 "$WORK/messagerie.log"; SKIPPED+=("$1: messagerie did not become ready")
@@ -138,7 +139,7 @@ run_peer() { # target script
     local pid=$!; PIDS+=("$pid")
     if wait_port "$port" 60; then
         sleep 1
-        loadgen "$1" "$port" "$pid"
+        loadgen "$1" "$port" "$pid" --psql "$PGBIN/psql" --database-url "$DB/peers"
     else
         tail -n 20 "$WORK/$1.log"; SKIPPED+=("$1: the server did not start")
     fi

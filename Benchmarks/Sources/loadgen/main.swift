@@ -7,7 +7,7 @@ import NIOPosix
 ///                [--server-pid PID] [--termii-port PORT] [--users-cache FILE] [--only fanout,idle,...]
 /// loadgen report --out-dir DIR [--commit SHA] [--note TEXT] RAW.json...
 let usage = """
-    usage: loadgen run --config FILE --target NAME --url URL --out FILE [--server-pid PID] [--termii-port PORT] [--users-cache FILE] [--only LIST] [--commit SHA]
+    usage: loadgen run --config FILE --target NAME --url URL --out FILE [--server-pid PID] [--termii-port PORT] [--users-cache FILE] [--only LIST] [--commit SHA] [--psql PATH --database-url URL]
            loadgen report --out-dir DIR [--commit SHA] [--note TEXT] RAW.json...
     """
 
@@ -46,7 +46,8 @@ func runCommand(_ args: Arguments) async throws {
     let target = Target(name: targetName, proto: proto, isMessagerie: isMessagerie, host: host, port: port,
                         http: HTTPJSON(client: client, baseURL: "http://\(host):\(port)"), group: group,
                         sources: config.sources, termii: termii, usersCache: args.options["users-cache"])
-    let scenarios = Scenarios(target: target, serverPID: pid)
+    let analyzeWith = args.options["psql"].flatMap { psql in args.options["database-url"].map { (psql: psql, databaseURL: $0) } }
+    let scenarios = Scenarios(target: target, serverPID: pid, analyzeWith: analyzeWith)
     var measurements: [StepResult] = []
     var skipped: [String] = []
     func wanted(_ name: String, _ targets: [String]) -> Bool { (only?.contains(name) ?? true) && targets.contains(targetName) }
@@ -105,7 +106,7 @@ func reportCommand(_ args: Arguments) throws {
 
 do {
     let words = Array(CommandLine.arguments.dropFirst())
-    let args = try Arguments(words, valued: ["config", "target", "url", "out", "server-pid", "termii-port", "users-cache", "only", "commit", "out-dir", "note", "skipped"])
+    let args = try Arguments(words, valued: ["config", "target", "url", "out", "server-pid", "termii-port", "users-cache", "only", "commit", "out-dir", "note", "skipped", "psql", "database-url"])
     switch args.positional.first {
     case "run": try await runCommand(args)
     case "report":

@@ -36,8 +36,7 @@ public struct UserService: Sendable {
     /// One query for many ids: what the per-request loader batches into.
     public func users(ids: [UUID]) async throws -> [User] {
         guard !ids.isEmpty else { return [] }
-        let rows = try await db.query(
-            "SELECT \(unescaped: User.columns) FROM users WHERE id = ANY(\(ids))", logger: logger)
+        let rows = try await db.execute(UsersById(ids: ids), logger: logger)
         var result: [User] = []
         for try await row in rows { result.append(try User(row: row)) }
         return result
@@ -79,4 +78,13 @@ public struct UserService: Sendable {
         }
         return name
     }
+}
+
+/// The users a request's loader batches, prepared once per connection (senders and receipt
+/// authors of every page).
+struct UsersById: FixedQuery {
+    static let sql = text(of: UsersById(ids: []))
+    let ids: [UUID]
+
+    var query: PostgresQuery { "SELECT \(unescaped: User.columns) FROM users WHERE id = ANY(\(ids))" }
 }

@@ -77,13 +77,26 @@ public struct ReactionService: Sendable {
     public func summaries(messageIds: [UUID], viewer: UUID) async throws -> [UUID: [ReactionSummary]] {
         guard !messageIds.isEmpty else { return [:] }
         var result: [UUID: [ReactionSummary]] = [:]
-        for try await (messageId, emoji, count, mine) in try await core.db.query("""
-            SELECT message_id, emoji, count(*), bool_or(user_id = \(viewer)) FROM message_reactions
-            WHERE message_id = ANY(\(messageIds)) GROUP BY message_id, emoji ORDER BY message_id, min(created_at), emoji
-            """, logger: core.logger).decode((UUID, String, Int, Bool).self)
+        for try await (messageId, emoji, count, mine) in try await core.db.execute(
+            ReactionSummaries(messageIds: messageIds, viewer: viewer), logger: core.logger
+        ).decode((UUID, String, Int, Bool).self)
         {
             result[messageId, default: []].append(ReactionSummary(messageId: messageId, emoji: emoji, count: count, reactedByMe: mine))
         }
         return result
+    }
+}
+
+/// The reactions of a page of messages, prepared once per connection (read with every page).
+struct ReactionSummaries: FixedQuery {
+    static let sql = text(of: ReactionSummaries(messageIds: [], viewer: UUID()))
+    let messageIds: [UUID]
+    let viewer: UUID
+
+    var query: PostgresQuery {
+        """
+        SELECT message_id, emoji, count(*), bool_or(user_id = \(viewer)) FROM message_reactions
+        WHERE message_id = ANY(\(messageIds)) GROUP BY message_id, emoji ORDER BY message_id, min(created_at), emoji
+        """
     }
 }

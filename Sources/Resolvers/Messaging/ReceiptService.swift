@@ -102,14 +102,9 @@ public struct ReceiptService: Sendable {
     public func receipts(messageIds: [UUID]) async throws -> [UUID: [Receipt]] {
         guard !messageIds.isEmpty else { return [:] }
         var result: [UUID: [Receipt]] = [:]
-        for try await (messageId, userId, delivered, read) in try await core.db.query("""
-            SELECT m.id, cm.user_id, r.delivered_at, r.read_at FROM messages m
-            JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id <> m.sender_id
-                AND m.seq > cm.joined_seq AND m.seq <= COALESCE(cm.left_seq, \(Int64.max))
-            LEFT JOIN message_receipts r ON r.message_id = m.id AND r.user_id = cm.user_id
-            WHERE m.id = ANY(\(messageIds)) AND m.kind = 'USER'
-            ORDER BY m.id, cm.user_id
-            """, logger: core.logger).decode((UUID, UUID, Date?, Date?).self)
+        for try await (messageId, userId, delivered, read) in try await core.db.execute(
+            ReceiptRows(messageIds: messageIds), logger: core.logger
+        ).decode((UUID, UUID, Date?, Date?).self)
         {
             result[messageId, default: []].append(Receipt(messageId: messageId, userId: userId, deliveredAt: delivered, readAt: read))
         }
@@ -124,5 +119,23 @@ public struct ReceiptService: Sendable {
         if receipts.contains(where: { $0.deliveredAt == nil }) { return .sent }
         if receipts.contains(where: { $0.readAt == nil }) { return .delivered }
         return .read
+    }
+}
+
+/// Every recipient's receipt for a page of messages, prepared once per connection (read with
+/// every page).
+struct ReceiptRows: FixedQuery {
+    static let sql = text(of: ReceiptRows(messageIds: []))
+    let messageIds: [UUID]
+
+    var query: PostgresQuery {
+        """
+        SELECT m.id, cm.user_id, r.delivered_at, r.read_at FROM messages m
+        JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id <> m.sender_id
+            AND m.seq > cm.joined_seq AND m.seq <= COALESCE(cm.left_seq, 9223372036854775807)
+        LEFT JOIN message_receipts r ON r.message_id = m.id AND r.user_id = cm.user_id
+        WHERE m.id = ANY(\(messageIds)) AND m.kind = 'USER'
+        ORDER BY m.id, cm.user_id
+        """
     }
 }
