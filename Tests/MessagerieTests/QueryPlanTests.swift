@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 
 @testable import Gateway
+@testable import Resolvers
 
 /// The main list and search queries use an index on a database with a realistic number of rows
 /// (docs/query-plans.md). The SQL below mirrors what the services in Sources/Resolvers/Messaging
@@ -137,18 +138,12 @@ final class QueryPlanTests: XCTestCase {
               AND m.kind = 'USER' AND m.sender_id <> cm.user_id
             GROUP BY cm.conversation_id
             """, "messages_seq"),
-        ("receipts of a page (ReceiptService.receipts)", """
-            SELECT m.id, cm.user_id, r.delivered_at, r.read_at FROM messages m
-            JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id <> m.sender_id
-                AND m.seq > cm.joined_seq AND m.seq <= COALESCE(cm.left_seq, 9223372036854775807)
-            LEFT JOIN message_receipts r ON r.message_id = m.id AND r.user_id = cm.user_id
-            WHERE m.id = ANY(\(someMessages)) AND m.kind = 'USER'
-            ORDER BY m.id, cm.user_id
-            """, "message_receipts_pkey"),
-        ("reaction summaries of a page (ReactionService.summaries)", """
-            SELECT message_id, emoji, count(*), bool_or(user_id = \(viewer)) FROM message_reactions
-            WHERE message_id = ANY(\(someMessages)) GROUP BY message_id, emoji ORDER BY message_id, min(created_at), emoji
-            """, "message_reactions_pkey"),
+        // The prepared statements' own text, their parameters replaced by sample values.
+        ("receipts of a page (ReceiptService.receipts)",
+         ReceiptRows.sql.replacingOccurrences(of: "$1", with: someMessages), "message_receipts_pkey"),
+        ("reaction summaries of a page (ReactionService.summaries)",
+         ReactionSummaries.sql.replacingOccurrences(of: "$2", with: someMessages).replacingOccurrences(of: "$1", with: viewer),
+         "message_reactions_pkey"),
         ("search by words, someone in few conversations (SearchService.search)", """
             SELECT \(messageColumns) FROM messages m
             JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = \(viewer)
