@@ -1,10 +1,10 @@
 import Foundation
 import Logging
 import PostgresNIO
-import Resolvers
 import XCTest
 
 @testable import Gateway
+@testable import Resolvers
 
 /// Statements run as named prepared statements: the text must not depend on the values, and the
 /// parameter types fixed by a connection's first call (a nil among them) must still take values.
@@ -52,6 +52,44 @@ final class FixedQueryTests: XCTestCase {
                 XCTAssertEqual(answers.first?.1, expected.1)
                 XCTAssertEqual(answers.first?.2, expected.2)
                 XCTAssertEqual(answers.first?.3, expected.3)
+            }
+        }
+    }
+
+    /// The column-by-column reader of the hot rows: each column in order, with its own type, and an
+    /// error (not a crash or a default) for a column the row does not have or a type it is not.
+    func testColumnReaderReadsInOrderAndReportsMissingOrMistypedColumns() async throws {
+        let endpoint = try await TestDatabase.shared.freshDatabase()
+        let pool = DatabasePool(client: PostgresClient(configuration: .init(endpoint, poolSize: 1), backgroundLogger: logger))
+        let logger = self.logger
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await pool.run() }
+            defer { group.cancelAll() }
+            let id = UUID()
+            let rows = try await pool.execute(Probe(id: id, label: "ünïcode"), logger: logger)
+            let read = try rows.map { row -> (Bool, String?, Bool, String?) in
+                var columns = ColumnReader(row)
+                let answer = (try columns.next(Bool.self), try columns.next(String?.self), try columns.next(Bool.self),
+                              try columns.next(String?.self))
+                XCTAssertThrowsError(try columns.next(Bool.self)) { error in
+                    XCTAssertEqual((error as? ColumnReader.MissingColumn)?.index, 4)
+                }
+                return answer
+            }
+            XCTAssertEqual(read.count, 1)
+            XCTAssertEqual(read.first?.0, false)
+            XCTAssertEqual(read.first?.1, id.uuidString.lowercased())
+            XCTAssertEqual(read.first?.2, false)
+            XCTAssertEqual(read.first?.3, "ünïcode")
+
+            let nulls = try await pool.execute(Probe(id: nil, label: nil), logger: logger)
+            _ = try nulls.map { row in
+                var columns = ColumnReader(row)
+                XCTAssertEqual(try columns.next(Bool.self), true)
+                XCTAssertNil(try columns.next(String?.self))
+                XCTAssertThrowsError(try columns.next(Int.self), "a boolean column read as an integer") { error in
+                    XCTAssertTrue(error is PostgresDecodingError, "\(error)")
+                }
             }
         }
     }

@@ -142,7 +142,7 @@ struct GraphQLHTTPController: Sendable {
     static func response(_ result: GraphQLResult, status: HTTPResponse.Status, media: GraphQLMedia) -> Response {
         Response(
             status: status, headers: [.contentType: media.rawValue + "; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(string: ResultJSON.encode(result))))
+            body: .init(byteBuffer: ByteBuffer(bytes: ResultJSON.bytes(result))))
     }
 
     static func failure(

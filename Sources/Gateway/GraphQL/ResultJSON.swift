@@ -2,68 +2,123 @@ import Compat
 import Foundation
 import GraphQL
 
-/// JSON text of an execution result, written straight from the `Map` tree. The Codable route
-/// (`GraphQLJSONEncoder`) boxes every value through encoding containers, which the history
-/// benchmark's profile showed as a twentieth of the server's time for a page of 50 messages.
-/// Errors are rare and keep the Codable route. Strings and numbers are written as the Socket.IO
-/// codec writes them.
+/// JSON text of an execution result, written straight from the `Map` tree into bytes. The Codable
+/// route (`GraphQLJSONEncoder`) boxes every value through encoding containers, which the history
+/// benchmark's profile showed as a twentieth of the server's time for a page of 50 messages;
+/// appending to a `String` piece by piece was still a tenth of it (perf, 50 messages per page at
+/// concurrency 8), most of it in `String`'s append bookkeeping. Errors are rare and keep the
+/// Codable route. Strings and numbers are written as the Socket.IO codec writes them.
 enum ResultJSON {
     static func encode(_ result: GraphQLResult) -> String {
-        var out = "{"
-        // `Map` is nil-literal expressible: match the optional, never compare it with nil.
-        if case .some(let data) = result.data {
-            out += "\"data\":"
-            write(data, to: &out)
-            if !result.errors.isEmpty { out += "," }
-        }
-        if !result.errors.isEmpty {
-            let errors = (try? GraphQLJSONEncoder().encode(result.errors)).map { String(decoding: $0, as: UTF8.self) }
-            out += "\"errors\":" + (errors ?? #"[{"message":"Internal server error"}]"#)
-        }
-        return out + "}"
+        String(decoding: bytes(result), as: UTF8.self)
     }
 
-    static func write(_ map: Map, to out: inout String) {
+    static func bytes(_ result: GraphQLResult) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(1_024)
+        out.append(UInt8(ascii: "{"))
+        // `Map` is nil-literal expressible: match the optional, never compare it with nil.
+        if case .some(let data) = result.data {
+            append("\"data\":", to: &out)
+            write(data, to: &out)
+            if !result.errors.isEmpty { out.append(UInt8(ascii: ",")) }
+        }
+        if !result.errors.isEmpty {
+            let errors = try? GraphQLJSONEncoder().encode(result.errors)
+            append("\"errors\":", to: &out)
+            if let errors { out.append(contentsOf: errors) } else { append(#"[{"message":"Internal server error"}]"#, to: &out) }
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    static func write(_ map: Map, to out: inout [UInt8]) {
         switch map {
         case .undefined, .null:
-            out += "null"
+            append("null", to: &out)
         case .bool(let value):
-            out += value ? "true" : "false"
+            append(value ? "true" : "false", to: &out)
         case .number(let number):
             write(number, to: &out)
         case .string(let string):
             quote(string, to: &out)
         case .array(let items):
-            out += "["
-            for (index, item) in items.enumerated() {
-                if index > 0 { out += "," }
+            out.append(UInt8(ascii: "["))
+            var first = true
+            for item in items {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
                 write(item, to: &out)
             }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .dictionary(let fields):
-            out += "{"
+            out.append(UInt8(ascii: "{"))
             var first = true
-            for (key, value) in fields where value != .undefined {
-                if !first { out += "," }
+            for (key, value) in fields {
+                if case .undefined = value { continue }
+                if !first { out.append(UInt8(ascii: ",")) }
                 first = false
                 quote(key, to: &out)
-                out += ":"
+                out.append(UInt8(ascii: ":"))
                 write(value, to: &out)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
     }
 
-    private static func write(_ number: Number, to out: inout String) {
+    private static func write(_ number: Number, to out: inout [UInt8]) {
         switch number.storageType {
         case .bool:
-            out += number.boolValue ? "true" : "false"
+            append(number.boolValue ? "true" : "false", to: &out)
         case .int:
-            out += String(number.int64Value)
+            out.append(contentsOf: String(number.int64Value).utf8)
         case .double, .unknown:
-            out += JSONCodec.format(number.doubleValue)
+            out.append(contentsOf: JSONCodec.format(number.doubleValue).utf8)
         }
     }
 
-    static func quote(_ string: String, to out: inout String) { JSONCodec.writeString(string, to: &out) }
+    private static func append(_ text: StaticString, to out: inout [UInt8]) {
+        text.withUTF8Buffer { out.append(contentsOf: $0) }
+    }
+
+    /// A JSON string literal, escaped as `JSONCodec.writeString` escapes it.
+    static func quote(_ string: String, to out: inout String) {
+        var bytes: [UInt8] = []
+        quote(string, to: &bytes)
+        out += String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func quote(_ string: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        // Most strings need no escape: copied whole, not byte by byte.
+        let copied = string.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+            guard !utf8.contains(where: needsEscape) else { return false }
+            out.append(contentsOf: utf8)
+            return true
+        }
+        if copied != true {
+            for byte in string.utf8 { escape(byte, to: &out) }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    @inline(__always)
+    private static func needsEscape(_ byte: UInt8) -> Bool { byte < 0x20 || byte == 0x22 || byte == 0x5C }
+
+    private static func escape(_ byte: UInt8, to out: inout [UInt8]) {
+        guard needsEscape(byte) else { out.append(byte); return }
+        out.append(UInt8(ascii: "\\"))
+        switch byte {
+        case 0x22: out.append(0x22)
+        case 0x5C: out.append(0x5C)
+        case 0x0A: out.append(UInt8(ascii: "n"))
+        case 0x0D: out.append(UInt8(ascii: "r"))
+        case 0x09: out.append(UInt8(ascii: "t"))
+        case 0x08: out.append(UInt8(ascii: "b"))
+        case 0x0C: out.append(UInt8(ascii: "f"))
+        default:
+            let hex: [UInt8] = Array("0123456789abcdef".utf8)
+            out.append(contentsOf: [UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]])
+        }
+    }
 }

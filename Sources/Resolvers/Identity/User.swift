@@ -14,8 +14,9 @@ public struct User: Sendable, Equatable {
     static let columns = "id, phone, display_name, avatar_attachment_id, is_operator, last_seen_at, created_at"
 
     init(row: PostgresRow) throws {
-        (id, phone, displayName, avatarAttachmentId, isOperator, lastSeenAt, createdAt) = try row.decode(
-            (UUID, String, String?, UUID?, Bool, Date?, Date).self)
+        var columns = ColumnReader(row)
+        (id, phone, displayName, avatarAttachmentId) = (try columns.next(), try columns.next(), try columns.next(), try columns.next())
+        (isOperator, lastSeenAt, createdAt) = (try columns.next(), try columns.next(), try columns.next())
     }
 }
 
@@ -37,9 +38,7 @@ public struct UserService: Sendable {
     public func users(ids: [UUID]) async throws -> [User] {
         guard !ids.isEmpty else { return [] }
         let rows = try await db.execute(UsersById(ids: ids), logger: logger)
-        var result: [User] = []
-        for try await row in rows { result.append(try User(row: row)) }
-        return result
+        return try rows.map(User.init(row:))
     }
 
     public func user(phone: PhoneNumber) async throws -> User? {

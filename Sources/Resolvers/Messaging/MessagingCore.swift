@@ -148,8 +148,12 @@ public final class MessagingCore: Sendable {
         """
 
     func message(from row: PostgresRow) throws -> Message {
-        let (id, conversationId, seq, senderId, kind, keyId, body, eventJSON, replyToId, clientMessageId, createdAt, editedAt, deletedAt)
-            = try row.decode((UUID, UUID, Int64, UUID?, String, String?, Data?, String?, UUID?, String?, Date, Date?, Date?).self)
+        var columns = ColumnReader(row)
+        let id = try columns.next(UUID.self), conversationId = try columns.next(UUID.self), seq = try columns.next(Int64.self)
+        let senderId = try columns.next(UUID?.self), kind = try columns.next(String.self)
+        let keyId = try columns.next(String?.self), body = try columns.next(Data?.self), eventJSON = try columns.next(String?.self)
+        let replyToId = try columns.next(UUID?.self), clientMessageId = try columns.next(String?.self)
+        let createdAt = try columns.next(Date.self), editedAt = try columns.next(Date?.self), deletedAt = try columns.next(Date?.self)
         var text: String?
         if let keyId, let body {
             let sealed = SealedText(keyId: keyId, bytes: Array(body))
@@ -175,6 +179,10 @@ public final class MessagingCore: Sendable {
         var result: [Message] = []
         for try await row in try await db.query(query, logger: logger) { result.append(try message(from: row)) }
         return result
+    }
+
+    func messages(_ statement: some FixedQuery) async throws -> [Message] {
+        try await db.execute(statement, logger: logger).map(message(from:))
     }
 
     func validText(_ raw: String?, required: Bool) throws(DomainError) -> String? {

@@ -77,11 +77,12 @@ public struct ReactionService: Sendable {
     public func summaries(messageIds: [UUID], viewer: UUID) async throws -> [UUID: [ReactionSummary]] {
         guard !messageIds.isEmpty else { return [:] }
         var result: [UUID: [ReactionSummary]] = [:]
-        for try await (messageId, emoji, count, mine) in try await core.db.execute(
-            ReactionSummaries(messageIds: messageIds, viewer: viewer), logger: core.logger
-        ).decode((UUID, String, Int, Bool).self)
-        {
-            result[messageId, default: []].append(ReactionSummary(messageId: messageId, emoji: emoji, count: count, reactedByMe: mine))
+        for row in try await core.db.execute(ReactionSummaries(messageIds: messageIds, viewer: viewer), logger: core.logger).rows {
+            var columns = ColumnReader(row)
+            let messageId = try columns.next(UUID.self)
+            let summary = ReactionSummary(
+                messageId: messageId, emoji: try columns.next(), count: try columns.next(), reactedByMe: try columns.next())
+            result[messageId, default: []].append(summary)
         }
         return result
     }

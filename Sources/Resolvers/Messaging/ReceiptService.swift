@@ -102,11 +102,11 @@ public struct ReceiptService: Sendable {
     public func receipts(messageIds: [UUID]) async throws -> [UUID: [Receipt]] {
         guard !messageIds.isEmpty else { return [:] }
         var result: [UUID: [Receipt]] = [:]
-        for try await (messageId, userId, delivered, read) in try await core.db.execute(
-            ReceiptRows(messageIds: messageIds), logger: core.logger
-        ).decode((UUID, UUID, Date?, Date?).self)
-        {
-            result[messageId, default: []].append(Receipt(messageId: messageId, userId: userId, deliveredAt: delivered, readAt: read))
+        for row in try await core.db.execute(ReceiptRows(messageIds: messageIds), logger: core.logger).rows {
+            var columns = ColumnReader(row)
+            let messageId = try columns.next(UUID.self)
+            let receipt = Receipt(messageId: messageId, userId: try columns.next(), deliveredAt: try columns.next(), readAt: try columns.next())
+            result[messageId, default: []].append(receipt)
         }
         return result
     }

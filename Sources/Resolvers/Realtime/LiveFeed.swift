@@ -333,7 +333,7 @@ public final class LiveFeed: Service, Sendable {
 
     private func loadMessages(_ ids: [UUID]) async throws -> [UUID: Message] {
         guard !ids.isEmpty else { return [:] }
-        let list = try await core.messages("SELECT \(unescaped: MessagingCore.messageColumns) FROM messages m WHERE m.id = ANY(\(ids))")
+        let list = try await core.messages(AnnouncedMessages(ids: ids))
         return Dictionary(uniqueKeysWithValues: list.map { ($0.id, $0) })
     }
 
@@ -366,9 +366,8 @@ public final class LiveFeed: Service, Sendable {
     private func loadAudiences(_ ids: [UUID]) async throws -> [UUID: Set<UUID>] {
         guard !ids.isEmpty else { return [:] }
         var result: [UUID: Set<UUID>] = [:]
-        for try await (conversationId, userId) in try await core.db.query("""
-            SELECT conversation_id, user_id FROM conversation_members WHERE conversation_id = ANY(\(ids)) AND left_at IS NULL
-            """, logger: core.logger).decode((UUID, UUID).self)
+        for try await (conversationId, userId) in try await core.db.execute(ConversationAudiences(conversationIds: ids), logger: core.logger)
+            .decode((UUID, UUID).self)
         {
             result[conversationId, default: []].insert(userId)
         }

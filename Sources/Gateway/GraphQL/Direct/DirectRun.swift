@@ -35,12 +35,21 @@ final class DirectRun {
                 result[key] = .string(object.name)
                 continue
             }
-            let fieldPath = ResponsePath(path, .key(key))
             guard let plan = object.fields[name] else {
-                record(GraphQLError(message: "Cannot query field \"\(name)\" on type \"\(object.name)\"."), nodes, fieldPath)
+                record(GraphQLError(message: "Cannot query field \"\(name)\" on type \"\(object.name)\"."), nodes,
+                       ResponsePath(path, .key(key)))
                 throw NullBubble()
             }
-            result[key] = try await executeField(object, plan, source, nodes, fieldPath)
+            // Stored properties with scalar values, most fields of a page, are completed without
+            // the asynchronous calls and the path every other field takes (each nonisolated async
+            // call is a `swift_task_switch` check: 3.7% of a history page's samples in perf).
+            if let read = plan.readers[ObjectIdentifier(type(of: source))],
+               let completed = try completeLeaf(plan.type, read(source), nodes, field: (object.name, plan.name), path: path, key: key)
+            {
+                result[key] = completed
+                continue
+            }
+            result[key] = try await executeField(object, plan, source, nodes, ResponsePath(path, .key(key)))
         }
         return result
     }
@@ -97,17 +106,8 @@ final class DirectRun {
         guard let value = unwrap(value) else { return .null }
         switch type {
         case .leaf(let leaf):
-            switch leaf.kind {
-            case .string: if let string = value as? String { return .string(string) }
-            case .int: if let int = value as? Int, Int(Int32.min)...Int(Int32.max) ~= int { return .int(int) }
-            case .float: if let double = value as? Double, double.isFinite { return .double(double) }
-            case .boolean: if let bool = value as? Bool { return .bool(bool) }
-            case .enumeration(let names):
-                if let raw = (value as? any RawRepresentable)?.rawValue as? String, let name = names[raw] { return .string(name) }
-            case .custom: break
-            }
             do {
-                return try leaf.serialize(value)
+                return try serialize(leaf, value)
             } catch {
                 record(error, nodes, path)
                 throw NullBubble()
@@ -133,6 +133,56 @@ final class DirectRun {
             record(GraphQLError(message: "Cannot complete a value of field \(field.parent).\(field.name)."), nodes, path)
             throw NullBubble()
         }
+    }
+
+    /// A scalar or enum value, or its null, completed at once; nil for the types that need more
+    /// (lists, objects), which `complete` handles. Errors are those `complete` would report.
+    private func completeLeaf(
+        _ type: DirectSchema.Output, _ value: (any Sendable)?, _ nodes: [Field],
+        field: (parent: String, name: String), path: ResponsePath?, key: String
+    ) throws(NullBubble) -> Map? {
+        let nonNull: Bool
+        let leaf: DirectSchema.Leaf
+        switch type {
+        case .leaf(let inner): (nonNull, leaf) = (false, inner)
+        case .nonNull(.leaf(let inner)): (nonNull, leaf) = (true, inner)
+        default: return nil
+        }
+        guard let value = unwrap(value) else {
+            guard nonNull else { return .null }
+            record(GraphQLError(message: "Cannot return null for non-nullable field \(field.parent).\(field.name)."), nodes,
+                   ResponsePath(path, .key(key)))
+            throw NullBubble()
+        }
+        do {
+            let completed = try serialize(leaf, value)
+            if nonNull, case .null = completed {
+                record(GraphQLError(message: "Cannot return null for non-nullable field \(field.parent).\(field.name)."), nodes,
+                       ResponsePath(path, .key(key)))
+                throw NullBubble()
+            }
+            return completed
+        } catch let bubble as NullBubble {
+            throw bubble
+        } catch {
+            record(error, nodes, ResponsePath(path, .key(key)))
+            if nonNull { throw NullBubble() }
+            return .null
+        }
+    }
+
+    /// A leaf's value as the response holds it: the common scalars without the type's serializer.
+    private func serialize(_ leaf: DirectSchema.Leaf, _ value: any Sendable) throws -> Map {
+        switch leaf.kind {
+        case .string: if let string = value as? String { return .string(string) }
+        case .int: if let int = value as? Int, Int(Int32.min)...Int(Int32.max) ~= int { return .int(int) }
+        case .float: if let double = value as? Double, double.isFinite { return .double(double) }
+        case .boolean: if let bool = value as? Bool { return .bool(bool) }
+        case .enumeration(let names):
+            if let raw = (value as? any RawRepresentable)?.rawValue as? String, let name = names[raw] { return .string(name) }
+        case .custom: break
+        }
+        return try leaf.serialize(value)
     }
 
     /// Resolvers return optionals inside `Any`; GraphQLSwift finds them with a `Mirror` per value.
