@@ -69,6 +69,8 @@ unix_socket_directories = '$PGDATA'
 max_connections = 400
 shared_buffers = 512MB
 CONF
+# BENCH_PG_CONF adds settings for a profiling run (pg_stat_statements, a statement log); none by default.
+[ -z "${BENCH_PG_CONF:-}" ] || printf '%s\n' "$BENCH_PG_CONF" >> "$PGDATA/postgresql.conf"
 as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/log" -w start >/dev/null
 DB="postgres://bench@127.0.0.1:$PGPORT"
 
