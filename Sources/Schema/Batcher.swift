@@ -18,9 +18,13 @@ actor Batcher<Value: Sendable> {
         for key in keys where values[key] == nil && inflight[key] == nil { pending.insert(key) }
     }
 
-    func prime(_ key: UUID, _ value: Value?) {
-        values[key] = .some(value)
-        pending.remove(key)
+    /// Values already read, for many keys at once: one hop onto the actor for a page's worth.
+    func prime(_ known: [(UUID, Value?)]) {
+        values.reserveCapacity(values.count + known.count)
+        for (key, value) in known {
+            values[key] = .some(value)
+            pending.remove(key)
+        }
     }
 
     func get(_ key: UUID) async throws -> Value? {

@@ -69,12 +69,12 @@ final class Loaders: Sendable {
         await attachments.know(ids)
         await users.know(list.compactMap(\.senderId) + list.flatMap { $0.systemEvent.map { ($0.actorId.map { [$0] } ?? []) + $0.userIds } ?? [] })
         await messages.know(list.compactMap(\.replyToId))
-        for message in list { await messages.prime(message.id, message) }
+        await messages.prime(list.map { ($0.id, $0) })
         await conversations.know(list.map(\.conversationId))
     }
 
     func know(conversations list: [Conversation]) async {
-        for conversation in list { await conversations.prime(conversation.id, conversation) }
+        await conversations.prime(list.map { ($0.id, $0) })
         let ids = list.map(\.id)
         await members.know(ids)
         await lastMessages.know(ids)

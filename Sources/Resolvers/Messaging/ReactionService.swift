@@ -77,6 +77,7 @@ public struct ReactionService: Sendable {
     public func summaries(messageIds: [UUID], viewer: UUID) async throws -> [UUID: [ReactionSummary]] {
         guard !messageIds.isEmpty else { return [:] }
         var result: [UUID: [ReactionSummary]] = [:]
+        result.reserveCapacity(messageIds.count)
         for row in try await core.db.execute(ReactionSummaries(messageIds: messageIds, viewer: viewer), logger: core.logger).rows {
             var columns = ColumnReader(row)
             let messageId = try columns.next(UUID.self)

@@ -102,6 +102,7 @@ public struct ReceiptService: Sendable {
     public func receipts(messageIds: [UUID]) async throws -> [UUID: [Receipt]] {
         guard !messageIds.isEmpty else { return [:] }
         var result: [UUID: [Receipt]] = [:]
+        result.reserveCapacity(messageIds.count)
         for row in try await core.db.execute(ReceiptRows(messageIds: messageIds), logger: core.logger).rows {
             var columns = ColumnReader(row)
             let messageId = try columns.next(UUID.self)

@@ -13,8 +13,12 @@ final class DirectRun {
     let fragments: [String: FragmentDefinition]
     private(set) var errors: [GraphQLError] = []
     var collected: [CollectKey: OrderedDictionary<String, [Field]>] = [:]
-    /// Whether values of a type are optionals: the cast that tells is paid once per type.
-    private var optionalTypes: [ObjectIdentifier: Bool] = [:]
+    /// Whether values of a type are optionals: the cast that tells is paid once per type. A few
+    /// types per document, searched in order: hashing the type per value was 0.6% of a history
+    /// page's samples.
+    private var optionalTypes: [(type: ObjectIdentifier, isOptional: Bool)] = []
+    /// Selection plans by the position of their selection set in the document (few per document).
+    var selections: [(start: Int, plan: SelectionPlan)] = []
 
     init(schema: DirectSchema, info: GraphQLResolveInfo, context: any Sendable, variables: [String: Map],
          fragments: [String: FragmentDefinition]) {
@@ -28,30 +32,36 @@ final class DirectRun {
     func executeFields(
         _ object: DirectSchema.ObjectPlan, _ source: any Sendable, _ fields: OrderedDictionary<String, [Field]>, path: ResponsePath?
     ) async throws(NullBubble) -> OrderedDictionary<String, Map> {
-        var result = OrderedDictionary<String, Map>(minimumCapacity: fields.count)
-        for (key, nodes) in fields {
-            let name = nodes[0].name.value
-            if name == "__typename" {
-                result[key] = .string(object.name)
+        try await execute(SelectionPlan(object, fields), source, path: path)
+    }
+
+    func execute(_ selection: SelectionPlan, _ source: any Sendable, path: ResponsePath?) async throws(NullBubble) -> OrderedDictionary<String, Map> {
+        let object = selection.object
+        let sourceType = ObjectIdentifier(type(of: source))
+        var values: [Map] = []
+        values.reserveCapacity(selection.entries.count)
+        for entry in selection.entries {
+            if entry.isTypename {
+                values.append(.string(object.name))
                 continue
             }
-            guard let plan = object.fields[name] else {
-                record(GraphQLError(message: "Cannot query field \"\(name)\" on type \"\(object.name)\"."), nodes,
-                       ResponsePath(path, .key(key)))
+            guard let plan = entry.plan else {
+                record(GraphQLError(message: "Cannot query field \"\(entry.nodes[0].name.value)\" on type \"\(object.name)\"."),
+                       entry.nodes, ResponsePath(path, .key(entry.key)))
                 throw NullBubble()
             }
             // Stored properties with scalar values, most fields of a page, are completed without
             // the asynchronous calls and the path every other field takes (each nonisolated async
             // call is a `swift_task_switch` check: 3.7% of a history page's samples in perf).
-            if let read = plan.readers[ObjectIdentifier(type(of: source))],
-               let completed = try completeLeaf(plan.type, read(source), nodes, field: (object.name, plan.name), path: path, key: key)
+            if let read = plan.readers[sourceType],
+               let completed = try completeLeaf(plan.type, read(source), entry.nodes, field: (object.name, plan.name), path: path, key: entry.key)
             {
-                result[key] = completed
+                values.append(completed)
                 continue
             }
-            result[key] = try await executeField(object, plan, source, nodes, ResponsePath(path, .key(key)))
+            values.append(try await executeField(object, plan, source, entry.nodes, ResponsePath(path, .key(entry.key))))
         }
-        return result
+        return OrderedDictionary(uncheckedUniqueKeys: selection.keys, values: values)
     }
 
     private func executeField(
@@ -124,11 +134,11 @@ final class DirectRun {
             }
             return .array(completed)
         case .object(let name):
-            guard let object = schema.objects[name] else {
+            guard let selection = selection(of: name, under: nodes) else {
                 record(GraphQLError(message: "Unknown type \(name)."), nodes, path)
                 throw NullBubble()
             }
-            return .dictionary(try await executeFields(object, value, collect(name, nodes.compactMap(\.selectionSet)), path: path))
+            return .dictionary(try await execute(selection, value, path: path))
         case .nonNull, .unsupported:
             record(GraphQLError(message: "Cannot complete a value of field \(field.parent).\(field.name)."), nodes, path)
             throw NullBubble()
@@ -190,11 +200,11 @@ final class DirectRun {
         guard let value else { return nil }
         let type = ObjectIdentifier(Swift.type(of: value))
         let isOptional: Bool
-        if let known = optionalTypes[type] {
-            isOptional = known
+        if let known = optionalTypes.first(where: { $0.type == type }) {
+            isOptional = known.isOptional
         } else {
             isOptional = value is any OptionalValue
-            optionalTypes[type] = isOptional
+            optionalTypes.append((type, isOptional))
         }
         if isOptional, let optional = value as? any OptionalValue { return unwrap(optional.wrappedSendable) }
         if type == ObjectIdentifier(Map.self), let map = value as? Map, map == .null || map == .undefined { return nil }
