@@ -22,6 +22,18 @@ final class FixedQueryTests: XCTestCase {
         }
     }
 
+    /// A fresh database behind a pool of one connection: every statement goes to the same one.
+    func withPoolOfOne(_ body: @Sendable (DatabasePool, Logger) async throws -> Void) async throws {
+        let endpoint = try await TestDatabase.shared.freshDatabase()
+        let pool = DatabasePool(client: PostgresClient(configuration: .init(endpoint, poolSize: 1), backgroundLogger: logger))
+        let logger = self.logger
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await pool.run() }
+            defer { group.cancelAll() }
+            try await body(pool, logger)
+        }
+    }
+
     func testTheTextIsTheSameWhateverTheValues() throws {
         let withValues = try Probe(id: UUID(), label: "x").query
         let withNils = try Probe(id: nil, label: nil).query
@@ -31,12 +43,7 @@ final class FixedQueryTests: XCTestCase {
     }
 
     func testOneConnectionTakesNilFirstThenValuesThenNilAgain() async throws {
-        let endpoint = try await TestDatabase.shared.freshDatabase()
-        let pool = DatabasePool(client: PostgresClient(configuration: .init(endpoint, poolSize: 1), backgroundLogger: logger))
-        let logger = self.logger
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await pool.run() }
-            defer { group.cancelAll() }
+        try await withPoolOfOne { pool, logger in
             let id = UUID()
             for (probe, expected) in [
                 (Probe(id: nil, label: nil), (true, String?.none, true, String?.none)),
@@ -59,12 +66,7 @@ final class FixedQueryTests: XCTestCase {
     /// The column-by-column reader of the hot rows: each column in order, with its own type, and an
     /// error (not a crash or a default) for a column the row does not have or a type it is not.
     func testColumnReaderReadsInOrderAndReportsMissingOrMistypedColumns() async throws {
-        let endpoint = try await TestDatabase.shared.freshDatabase()
-        let pool = DatabasePool(client: PostgresClient(configuration: .init(endpoint, poolSize: 1), backgroundLogger: logger))
-        let logger = self.logger
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await pool.run() }
-            defer { group.cancelAll() }
+        try await withPoolOfOne { pool, logger in
             let id = UUID()
             let rows = try await pool.execute(Probe(id: id, label: "ünïcode"), logger: logger)
             let read = try rows.map { row -> (Bool, String?, Bool, String?) in
