@@ -1,3 +1,4 @@
+import Compat
 import Foundation
 import GraphQL
 import XCTest
@@ -40,6 +41,20 @@ final class ResultJSONTests: XCTestCase {
         var out = ""
         ResultJSON.quote("a\u{1}b\u{1f}\"", to: &out)
         XCTAssertEqual(out, #""a\u0001b\u001f\"""#)
+    }
+
+    /// The Socket.IO codec's string writer and the result writer's bytes share one escaper.
+    func testStringAndByteWritersAgree() throws {
+        for text in ["", "plain", "quote \" and \\", "tab\tnl\ncr\rbs\u{08}ff\u{0C}", "nul \u{0} unit \u{1f} del \u{7f}",
+                     "émoji 👍🏽 日本語 \u{2028}", "mixed é\n👍"] {
+            var string = ""
+            JSONCodec.writeString(text, to: &string)
+            var bytes: [UInt8] = []
+            JSONCodec.writeString(text, to: &bytes)
+            XCTAssertEqual(string, String(decoding: bytes, as: UTF8.self), text)
+            let parsed = try JSONSerialization.jsonObject(with: Data(bytes), options: .fragmentsAllowed) as? String
+            XCTAssertEqual(parsed, text, "the literal reads back as the same text")
+        }
     }
 
     static func object(_ text: String) throws -> [String: Any] {

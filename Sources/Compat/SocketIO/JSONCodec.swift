@@ -56,34 +56,55 @@ public enum JSONCodec {
         return "\(number)"
     }
 
-    /// A JSON string literal; GraphQL results are written with it too.
+    /// A JSON string literal. Strings that need an escape go through the byte writer below, so
+    /// the escaping rules are written once.
     public static func writeString(_ string: String, to out: inout String) {
-        out += "\""
-        // Most strings need no escape: appended whole, not scalar by scalar.
-        if !string.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+        // Most strings need no escape: appended whole.
+        if !string.utf8.contains(where: needsEscape) {
+            out += "\""
             out += string
             out += "\""
             return
         }
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
+        var bytes: [UInt8] = []
+        writeString(string, to: &bytes)
+        out += String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// A JSON string literal as UTF-8 bytes; GraphQL results are written with it.
+    public static func writeString(_ string: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        // Most strings need no escape: copied whole, not byte by byte.
+        let copied = string.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+            guard !utf8.contains(where: needsEscape) else { return false }
+            out.append(contentsOf: utf8)
+            return true
         }
-        out += "\""
+        if copied != true {
+            for byte in string.utf8 { escape(byte, to: &out) }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    @inline(__always)
+    private static func needsEscape(_ byte: UInt8) -> Bool { byte < 0x20 || byte == 0x22 || byte == 0x5C }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// Bytes of multi-byte characters are copied as they are: only ASCII needs escaping.
+    private static func escape(_ byte: UInt8, to out: inout [UInt8]) {
+        guard needsEscape(byte) else { out.append(byte); return }
+        out.append(UInt8(ascii: "\\"))
+        switch byte {
+        case 0x22: out.append(0x22)
+        case 0x5C: out.append(0x5C)
+        case 0x0A: out.append(UInt8(ascii: "n"))
+        case 0x0D: out.append(UInt8(ascii: "r"))
+        case 0x09: out.append(UInt8(ascii: "t"))
+        case 0x08: out.append(UInt8(ascii: "b"))
+        case 0x0C: out.append(UInt8(ascii: "f"))
+        default: out.append(contentsOf: [UInt8(ascii: "u"), 0x30, 0x30, hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]])
+        }
     }
 
     private struct Parser {

@@ -81,44 +81,7 @@ enum ResultJSON {
         text.withUTF8Buffer { out.append(contentsOf: $0) }
     }
 
-    /// A JSON string literal, escaped as `JSONCodec.writeString` escapes it.
-    static func quote(_ string: String, to out: inout String) {
-        var bytes: [UInt8] = []
-        quote(string, to: &bytes)
-        out += String(decoding: bytes, as: UTF8.self)
-    }
+    static func quote(_ string: String, to out: inout String) { JSONCodec.writeString(string, to: &out) }
 
-    static func quote(_ string: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        // Most strings need no escape: copied whole, not byte by byte.
-        let copied = string.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
-            guard !utf8.contains(where: needsEscape) else { return false }
-            out.append(contentsOf: utf8)
-            return true
-        }
-        if copied != true {
-            for byte in string.utf8 { escape(byte, to: &out) }
-        }
-        out.append(UInt8(ascii: "\""))
-    }
-
-    @inline(__always)
-    private static func needsEscape(_ byte: UInt8) -> Bool { byte < 0x20 || byte == 0x22 || byte == 0x5C }
-
-    private static func escape(_ byte: UInt8, to out: inout [UInt8]) {
-        guard needsEscape(byte) else { out.append(byte); return }
-        out.append(UInt8(ascii: "\\"))
-        switch byte {
-        case 0x22: out.append(0x22)
-        case 0x5C: out.append(0x5C)
-        case 0x0A: out.append(UInt8(ascii: "n"))
-        case 0x0D: out.append(UInt8(ascii: "r"))
-        case 0x09: out.append(UInt8(ascii: "t"))
-        case 0x08: out.append(UInt8(ascii: "b"))
-        case 0x0C: out.append(UInt8(ascii: "f"))
-        default:
-            let hex: [UInt8] = Array("0123456789abcdef".utf8)
-            out.append(contentsOf: [UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]])
-        }
-    }
+    static func quote(_ string: String, to out: inout [UInt8]) { JSONCodec.writeString(string, to: &out) }
 }

@@ -366,10 +366,10 @@ public final class LiveFeed: Service, Sendable {
     private func loadAudiences(_ ids: [UUID]) async throws -> [UUID: Set<UUID>] {
         guard !ids.isEmpty else { return [:] }
         var result: [UUID: Set<UUID>] = [:]
-        for try await (conversationId, userId) in try await core.db.execute(ConversationAudiences(conversationIds: ids), logger: core.logger)
-            .decode((UUID, UUID).self)
-        {
-            result[conversationId, default: []].insert(userId)
+        for row in try await core.db.execute(ConversationAudiences(conversationIds: ids), logger: core.logger).rows {
+            var columns = ColumnReader(row)
+            let conversationId = try columns.next(UUID.self)
+            result[conversationId, default: []].insert(try columns.next(UUID.self))
         }
         return result
     }
