@@ -193,13 +193,14 @@ enum Assembly {
             telemetry: Telemetry(factory: metrics), push: settings.push.policy)
         let live = LiveFeed(core: core, hub: hub, typingTimeout: .seconds(settings.typingTimeoutSeconds))
         let presence = PresenceService(db: db, logger: logger, events: publisher, policy: settings.presence)
+        let sessions = SessionCache(lifetime: .seconds(settings.sessionCacheSeconds), factory: metrics)
         let domain = DomainServices(
             auth: AuthService(
                 db: db, logger: logger, sender: sender, issuer: tokens,
-                codeKey: DerivedKeys.otpKey(from: secretMaterial), policy: settings.auth),
+                codeKey: DerivedKeys.otpKey(from: secretMaterial), policy: settings.auth, sessions: sessions),
             users: UserService(db: db, logger: logger),
             messaging: core, live: live, presence: presence, media: RestWiring.mediaStore(settings))
-        let listener = EventListener(endpoint: endpoint, hub: hub, logger: logger) { live.listenerReconnected() }
+        let listener = EventListener(endpoint: endpoint, hub: hub, sessions: sessions, logger: logger) { live.listenerReconnected() }
         let pushWorker = PushWorker(
             core: core, devices: domain.devices, transports: pushTransports(settings.push, logger: logger), policy: settings.push.policy)
         return Domain(services: domain, tokens: tokens, background: [publisher, listener, live, presence, pushWorker])

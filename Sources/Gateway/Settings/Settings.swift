@@ -28,6 +28,9 @@ struct Settings: Sendable {
     var jwtSecret: String?
     var jwtES256KeyFile: String?
     var accessTokenLifetimeSeconds = 900
+    /// Longest a session found valid is trusted without asking the database again; sign-outs and
+    /// revocations reach the cache at once through LISTEN (`SessionCache`). 0 asks at every request.
+    var sessionCacheSeconds = 60
     var otpProvider: OTPProvider = .console
     var termiiAPIKey: String?
     var termiiBaseURL = "https://api.ng.termii.com"
@@ -95,6 +98,7 @@ struct Settings: Sendable {
             throw SettingsError(name: "JWT_SECRET", reason: "required when a database is configured (or set JWT_ES256_KEY_FILE)")
         }
         accessTokenLifetimeSeconds = try reader.int("ACCESS_TOKEN_TTL_SECONDS", in: 30...86400) ?? accessTokenLifetimeSeconds
+        sessionCacheSeconds = try reader.int("SESSION_CACHE_SECONDS", in: 0...3600) ?? sessionCacheSeconds
         let providerDefault: OTPProvider = database == .embedded ? .console : .termii
         if let raw = reader.string("OTP_PROVIDER") {
             guard let provider = OTPProvider(rawValue: raw.lowercased()) else {

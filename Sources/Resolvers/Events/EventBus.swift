@@ -163,10 +163,16 @@ public final class EventListener: Service, Sendable {
     let hub: EventHub
     let logger: Logger
     let onReconnect: @Sendable () async -> Void
+    /// Told of sessions that ended, on the same connection, and of when LISTEN is in place.
+    let sessions: SessionCache?
 
-    public init(endpoint: DatabaseEndpoint, hub: EventHub, logger: Logger, onReconnect: @escaping @Sendable () async -> Void = {}) {
+    public init(
+        endpoint: DatabaseEndpoint, hub: EventHub, sessions: SessionCache? = nil, logger: Logger,
+        onReconnect: @escaping @Sendable () async -> Void = {}
+    ) {
         self.endpoint = endpoint
         self.hub = hub
+        self.sessions = sessions
         self.logger = logger
         self.onReconnect = onReconnect
     }
@@ -184,13 +190,17 @@ public final class EventListener: Service, Sendable {
                         id: 1, logger: self.logger)
                     do {
                         try await connection.listen(on: EventPublisher.channel) { notifications in
-                            if listenedBefore.withLockedValue({ before in defer { before = true }; return before }) {
-                                await self.onReconnect()
-                            }
-                            self.hub.listeningChanged(true)
-                            defer { self.hub.listeningChanged(false) }
-                            for try await notification in notifications {
-                                self.hub.deliver(EventCodec.decode(notification.payload))
+                            try await connection.listen(on: SessionCache.channel) { notices in
+                                if listenedBefore.withLockedValue({ before in defer { before = true }; return before }) {
+                                    await self.onReconnect()
+                                }
+                                self.sessions?.listeningChanged(true)
+                                self.hub.listeningChanged(true)
+                                defer {
+                                    self.hub.listeningChanged(false)
+                                    self.sessions?.listeningChanged(false)
+                                }
+                                try await self.consume(notifications, notices)
                             }
                         }
                     } catch {
@@ -206,6 +216,20 @@ public final class EventListener: Service, Sendable {
                 logger.warning("event listener connection lost; reconnecting", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .milliseconds(500))
             }
+        }
+    }
+
+    /// Both channels until the connection ends: when either sequence ends or fails, so does the other's reader.
+    private func consume(_ notifications: PostgresNotificationSequence, _ notices: PostgresNotificationSequence) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for try await notice in notices { self.sessions?.notice(notice.payload) }
+            }
+            group.addTask {
+                for try await notification in notifications { self.hub.deliver(EventCodec.decode(notification.payload)) }
+            }
+            try await group.next()
+            group.cancelAll()
         }
     }
 }

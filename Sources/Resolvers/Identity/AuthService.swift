@@ -12,11 +12,13 @@ public struct AuthService: Sendable {
     let codeKey: SymmetricKey
     let policy: AuthPolicy
     let activity: ActivityLog
+    let sessions: SessionCache?
 
     public init(
         db: DatabasePool, logger: Logger, sender: any OTPSender, issuer: any AccessTokenIssuer,
-        codeKey: SymmetricKey, policy: AuthPolicy
+        codeKey: SymmetricKey, policy: AuthPolicy, sessions: SessionCache? = nil
     ) {
+        self.sessions = sessions
         self.db = db
         self.logger = logger
         self.sender = sender
@@ -264,14 +266,20 @@ public struct AuthService: Sendable {
                 """, logger: logger)
             try await activity.append(.signOut, actor: viewer.userId, details: ["session": viewer.sessionId.uuidString], on: connection)
         }
+        // At once here; other gateways when the trigger's notice reaches them.
+        sessions?.forget(session: viewer.sessionId)
     }
 
     /// Called for every authenticated request: a revoked session stops working at once, even
     /// though its access token has not expired yet.
     public func authenticate(userId: UUID, sessionId: UUID) async throws -> Viewer {
+        let lookup = sessions?.lookup(sessionId: sessionId, userId: userId) ?? .off
+        if case .valid(let viewer) = lookup { return viewer }
         let rows = try await db.execute(SessionCheck(sessionId: sessionId, userId: userId), logger: logger)
-        for try await isOperator in rows.decode(Bool.self) {
-            return Viewer(userId: userId, sessionId: sessionId, isOperator: isOperator)
+        for try await (isOperator, expiresAt) in rows.decode((Bool, Date).self) {
+            let viewer = Viewer(userId: userId, sessionId: sessionId, isOperator: isOperator)
+            if case .check(let ticket) = lookup { sessions?.remember(viewer, expiresAt: expiresAt, ticket: ticket) }
+            return viewer
         }
         throw DomainError.unauthenticated("Session expired or signed out")
     }
@@ -285,7 +293,7 @@ struct SessionCheck: FixedQuery {
 
     var query: PostgresQuery {
         """
-        SELECT u.is_operator FROM sessions s JOIN users u ON u.id = s.user_id
+        SELECT u.is_operator, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
         WHERE s.id = \(sessionId) AND s.user_id = \(userId) AND s.revoked_at IS NULL AND s.expires_at > now()
         """
     }
