@@ -83,6 +83,7 @@ final class SettingsTests: XCTestCase {
             ("OTP_TTL_SECONDS", ["OTP_TTL_SECONDS": "5"]),
             ("DEFAULT_COUNTRY_CODE", ["DEFAULT_COUNTRY_CODE": "+12345"]),
             ("PRESENCE_MAX_GROUP_MEMBERS", ["PRESENCE_MAX_GROUP_MEMBERS": "1"]),
+            ("SESSION_CACHE_SECONDS", ["SESSION_CACHE_SECONDS": "-1"]),
         ]
         for (name, values) in cases {
             guard let error = settingsError(values) else { continue }
@@ -123,8 +124,10 @@ final class SettingsTests: XCTestCase {
             "OTP_TTL_SECONDS": "30", "OTP_MAX_ATTEMPTS": "3", "OTP_RESEND_COOLDOWN_SECONDS": "0",
             "OTP_MAX_PER_PHONE_PER_HOUR": "7", "OTP_MAX_PER_IP_PER_HOUR": "70", "GRAPHQL_MAX_DEPTH": "4",
             "GRAPHQL_MAX_COST": "100", "MAX_REQUEST_BYTES": "2048", "GRAPHQL_INTROSPECTION": "off", "MIGRATE_ON_START": "no",
-            "PRESENCE_MAX_GROUP_MEMBERS": "40",
+            "PRESENCE_MAX_GROUP_MEMBERS": "40", "SESSION_CACHE_SECONDS": "0",
         ])
+        XCTAssertEqual(settings.sessionCacheSeconds, 0)
+        XCTAssertEqual(try Settings(values: [:]).sessionCacheSeconds, 60)
         XCTAssertEqual(settings.messaging.presenceGroupLimit, 40)
         XCTAssertEqual(try Settings(values: [:]).messaging.presenceGroupLimit, 256)
         XCTAssertEqual(settings.auth.codeLifetimeSeconds, 30)
