@@ -30,23 +30,19 @@ extension EngineIOServer {
             }
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
-            guard let (session, link) = await self.webSocket(Self.describe(context.request, isUpgrade: true)) else {
+            let write: EngineIOWebSocketLink.Write = { frame in
+                switch frame {
+                case .text(let text): try await outbound.write(.text(text))
+                case .binary(let bytes): try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
+                case .close: try await outbound.close(.normalClosure, reason: nil)
+                }
+            }
+            guard let (session, link) = await self.webSocket(Self.describe(context.request, isUpgrade: true), write: write) else {
                 try await outbound.close(.policyViolation, reason: "Bad request")
                 return
             }
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for await frame in link.frames {
-                        switch frame {
-                        case .text(let text): try await outbound.write(.text(text))
-                        case .binary(let bytes): try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
-                        case .close:
-                            try? await outbound.close(.normalClosure, reason: nil)
-                            return
-                        }
-                        link.written()
-                    }
-                }
+                group.addTask { await link.untilDone() }
                 group.addTask {
                     defer { Task { await session.closed(link) } }
                     for try await message in inbound.messages(maxSize: maxPayload) {

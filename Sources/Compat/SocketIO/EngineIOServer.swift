@@ -115,10 +115,12 @@ public final class EngineIOServer: Service, Sendable {
     // MARK: WebSocket
 
     /// A WebSocket that passed `verify`: a new session, or a probe to upgrade an existing one.
-    /// Runs until the connection must end; the caller writes `link.frames` meanwhile and feeds
-    /// received frames to `received`.
-    public func webSocket(_ request: Incoming) async -> (EngineIOSession, EngineIOWebSocketLink)? {
-        let link = EngineIOWebSocketLink(bufferSize: configuration.maxQueuedPackets)
+    /// `write` sends one frame on the connection (`close` closes it); the caller feeds received
+    /// frames to `received` until `link.untilDone()` returns or the peer goes.
+    public func webSocket(
+        _ request: Incoming, write: @escaping EngineIOWebSocketLink.Write
+    ) async -> (EngineIOSession, EngineIOWebSocketLink)? {
+        let link = EngineIOWebSocketLink(bufferSize: configuration.maxQueuedPackets, write: write)
         if let sid = request.query["sid"] {
             guard let session = session(sid), await session.attachProbe(link) else { return nil }
             return (session, link)

@@ -15,84 +15,6 @@ public enum EngineIOFrame: Sendable, Equatable {
     case close
 }
 
-/// The writing side of one WebSocket connection, as the session sees it.
-public final class EngineIOWebSocketLink: Sendable {
-    let id = UUID()
-    public let frames: AsyncStream<EngineIOFrame>
-    private let continuation: AsyncStream<EngineIOFrame>.Continuation
-    private let pace = NIOLockedValueBox(Pace())
-
-    /// Frames handed over and not yet written, and who waits for fewer.
-    struct Pace {
-        var unwritten = 0
-        var closed = false
-        var waiters: [(limit: Int, continuation: UnsafeContinuation<Void, Never>)] = []
-    }
-
-    init(bufferSize: Int) {
-        (frames, continuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingOldest(bufferSize))
-    }
-
-    /// False when the writer has fallen `bufferSize` frames behind.
-    @discardableResult
-    func send(_ packet: EngineIOPacket) -> Bool {
-        let frame: EngineIOFrame = if case .binary(let bytes) = packet { .binary(bytes) } else { .text(packet.text) }
-        // Counted before the writer can see it, so that its `written()` never comes first.
-        pace.withLockedValue { $0.unwritten += 1 }
-        if case .dropped = continuation.yield(frame) {
-            pace.withLockedValue { $0.unwritten -= 1 }
-            return false
-        }
-        return true
-    }
-
-    /// The writer wrote one frame.
-    public func written() {
-        let ready = pace.withLockedValue { pace -> [UnsafeContinuation<Void, Never>] in
-            pace.unwritten -= 1
-            guard !pace.waiters.isEmpty else { return [] }
-            let unwritten = pace.unwritten
-            let ready = pace.waiters.filter { unwritten < $0.limit }.map(\.continuation)
-            pace.waiters.removeAll { unwritten < $0.limit }
-            return ready
-        }
-        for continuation in ready { continuation.resume() }
-    }
-
-    /// Returns once fewer than `limit` frames wait to be written, or the link closed: a producer
-    /// that can wait (live events) leaves its events where they can still be ordered and merged.
-    func room(below limit: Int) async {
-        if pace.withLockedValue({ $0.closed || $0.unwritten < limit }) { return }
-        await withTaskCancellationHandler {
-            await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
-                let now = pace.withLockedValue { pace -> Bool in
-                    if pace.closed || pace.unwritten < limit || Task.isCancelled { return true }
-                    pace.waiters.append((limit, continuation))
-                    return false
-                }
-                if now { continuation.resume() }
-            }
-        } onCancel: {
-            releaseWaiters()
-        }
-    }
-
-    private func releaseWaiters() {
-        let waiting = pace.withLockedValue { pace in
-            defer { pace.waiters.removeAll() }
-            return pace.waiters.map(\.continuation)
-        }
-        for continuation in waiting { continuation.resume() }
-    }
-
-    func close() {
-        continuation.yield(.close)
-        continuation.finish()
-        pace.withLockedValue { $0.closed = true }
-        releaseWaiters()
-    }
-}
-
 /// Who opened the session: the handshake request's query and headers, for authentication above.
 public struct EngineIORequestInfo: Sendable {
     public let query: [String: String]
@@ -120,10 +42,9 @@ public actor EngineIOSession {
     enum Transport { case polling, websocket(EngineIOWebSocketLink) }
     enum State { case open, closing, closed }
 
-    private var transport: Transport {
-        didSet { if case .websocket(let link) = transport { writing.withLockedValue { $0 = link } } }
-    }
-    /// The WebSocket now carrying the session, read without a hop onto the actor.
+    private var transport: Transport
+    /// The WebSocket now carrying the session, read without a hop onto the actor; set once what
+    /// waited for polling is queued on it, so that nothing overtakes that.
     private nonisolated let writing = NIOLockedValueBox<EngineIOWebSocketLink?>(nil)
     private var state = State.open
     private var probe: EngineIOWebSocketLink?
@@ -183,6 +104,17 @@ public actor EngineIOSession {
 
     public func send(_ message: EngineIOMessage) {
         enqueue([Self.packet(message)])
+    }
+
+    /// A live event's message: over a WebSocket, written by the calling task when the socket is
+    /// free, with no hop onto the actor nor onto a writer task; over polling, like `send`.
+    public nonisolated func deliver(_ text: String) async {
+        guard let link = writing.withLockedValue({ $0 }) else { return await send(.text(text)) }
+        if await !link.deliver(.message(text)) { await fellBehind(link) }
+    }
+
+    private func fellBehind(_ link: EngineIOWebSocketLink) {
+        if case .websocket(let current) = transport, current.id == link.id { finish("transport error") }
     }
 
     /// Several messages that must arrive together (a Socket.IO packet and its attachments).
@@ -329,6 +261,7 @@ public actor EngineIOSession {
             let waiting = outbox
             outbox.removeAll()
             enqueue(waiting)
+            writing.withLockedValue { $0 = link }
         default:
             abandonProbe(link)
         }

@@ -89,7 +89,7 @@ public final class SocketIOSocket: Sendable {
     /// encoded once.
     public func emit(encoded text: String) async {
         guard isConnected else { return }
-        await session.send([.text(text)])
+        await session.deliver(text)
     }
 
     /// The packet text of an event on `namespace`; nil when it carries binary data (attachments
