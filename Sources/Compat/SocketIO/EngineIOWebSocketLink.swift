@@ -27,7 +27,6 @@ public final class EngineIOWebSocketLink: Sendable {
         var closed = false
         /// The close frame went out, or a write failed: the connection may end.
         var done = false
-        var drainer: Task<Void, Never>?
         var roomWaiters: [(limit: Int, continuation: UnsafeContinuation<Void, Never>)] = []
         var doneWaiters: [CheckedContinuation<Void, Never>] = []
 
@@ -92,8 +91,7 @@ public final class EngineIOWebSocketLink: Sendable {
 
     private func launchDrain() {
         // Detached: the drain belongs to the link, not to the code that queued the frame.
-        let task = Task.detached { await self.drain() }
-        state.withLockedValue { $0.drainer = task }
+        Task.detached { await self.drain() }
     }
 
     /// Writes queued frames until none is left, then lets go. Finding the queue empty and letting
@@ -103,7 +101,6 @@ public final class EngineIOWebSocketLink: Sendable {
             let next = state.withLockedValue { state -> EngineIOFrame? in
                 guard let frame = state.queue.popFirst() else {
                     state.writing = false
-                    state.drainer = nil
                     return nil
                 }
                 state.inFlight = 1
@@ -145,7 +142,6 @@ public final class EngineIOWebSocketLink: Sendable {
             state.writing = false
             state.inFlight = 0
             state.queue.removeAll()
-            state.drainer = nil
             defer {
                 state.roomWaiters.removeAll()
                 state.doneWaiters.removeAll()
