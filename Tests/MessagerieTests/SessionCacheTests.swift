@@ -54,18 +54,18 @@ final class SessionCacheTests: XCTestCase {
         for viewer in [ada, adaOther, bola] { try remembered(cache, viewer) }
         XCTAssertEqual(cache.count, 3)
 
-        cache.notice("s" + ada.sessionId.uuidString.lowercased())
+        cache.heard(SessionNotice(payload: "s" + ada.sessionId.uuidString.lowercased()))
         XCTAssertFalse(isValid(cache, ada))
         XCTAssertTrue(isValid(cache, adaOther))
         XCTAssertTrue(isValid(cache, bola))
 
         try remembered(cache, ada)
-        cache.notice("u" + ada.userId.uuidString.lowercased())
+        cache.heard(SessionNotice(payload: "u" + ada.userId.uuidString.lowercased()))
         XCTAssertFalse(isValid(cache, ada))
         XCTAssertFalse(isValid(cache, adaOther))
         XCTAssertTrue(isValid(cache, bola))
 
-        cache.notice("something else")
+        cache.heard(SessionNotice(payload: "something else"))
         XCTAssertEqual(cache.count, 0, "a notice that cannot be read forgets everything")
     }
 
@@ -75,7 +75,7 @@ final class SessionCacheTests: XCTestCase {
         let cache = SessionCache(lifetime: .seconds(60))
         cache.listeningChanged(true)
         guard case .check(let ticket) = cache.lookup(sessionId: ada.sessionId, userId: ada.userId) else { return XCTFail() }
-        cache.notice("s" + ada.sessionId.uuidString)
+        cache.heard(SessionNotice(payload: "s" + ada.sessionId.uuidString))
         cache.remember(ada, expiresAt: later, ticket: ticket)
         XCTAssertFalse(isValid(cache, ada))
 

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import PostgresNIO
-import Resolvers
+@testable import Resolvers
 import XCTest
 
 @testable import Gateway
@@ -12,14 +12,7 @@ import XCTest
 final class SessionWatchTests: XCTestCase {
     func testOnlyEndedSessionsAreToldAndOnlyOnce() async throws {
         try await withGateway { gw in
-            let users = try await gw.signInUsers(3)
-            var found: [Viewer] = []
-            for user in users {
-                let sessions = try await gw.harness.column("SELECT id::text FROM sessions WHERE user_id = '\(user.userId)'")
-                let session = try XCTUnwrap(sessions.first ?? nil)
-                found.append(Viewer(userId: UUID(uuidString: user.userId)!, sessionId: UUID(uuidString: session)!, isOperator: false))
-            }
-            let viewers = found
+            let viewers = try await Self.viewers(gw, count: 3)
             let logger = Logger(label: "messagerie.tests.sessions")
             try await withDatabasePool(gw.harness.endpoint, logger: logger) { db in
                 let watch = SessionWatch(db: db, interval: .seconds(3600), logger: logger)
@@ -51,5 +44,72 @@ final class SessionWatchTests: XCTestCase {
                 XCTAssertEqual(told.withLockedValue { $0 }.count, 3, "an ended connection is told once")
             }
         }
+    }
+
+    /// A notice has the sessions it names checked at once, and only those; an unreadable one, or
+    /// LISTEN back after a loss, has every session checked.
+    func testNoticesCheckTheSessionsTheyName() async throws {
+        try await withGateway { gw in
+            let viewers = try await Self.viewers(gw, count: 3)
+            let logger = Logger(label: "messagerie.tests.sessions")
+            try await withDatabasePool(gw.harness.endpoint, logger: logger) { db in
+                let watch = SessionWatch(db: db, interval: .seconds(3600), logger: logger)
+                let told = NIOLockedValueBox<[UUID]>([])
+                for viewer in viewers {
+                    _ = watch.watch(viewer) { _ in told.withLockedValue { $0.append(viewer.userId) } }
+                }
+                try await gw.harness.execute(
+                    "UPDATE sessions SET revoked_at = now(), revoked_reason = 'revoked' WHERE id IN ('\(viewers[0].sessionId)', '\(viewers[1].sessionId)')")
+                watch.heard(.session(viewers[0].sessionId))
+                await watch.checkHeard()
+                XCTAssertEqual(told.withLockedValue { $0 }, [viewers[0].userId], "only the session named was checked")
+
+                watch.heard(.user(viewers[2].userId))
+                await watch.checkHeard()
+                XCTAssertEqual(told.withLockedValue { $0 }, [viewers[0].userId], "a valid session stays")
+
+                watch.listeningChanged(true)
+                await watch.checkHeard()
+                XCTAssertEqual(told.withLockedValue { $0 }, [viewers[0].userId, viewers[1].userId], "LISTEN back: every session checked")
+                XCTAssertEqual(watch.watching, 1)
+            }
+        }
+    }
+
+    /// A connection opened with the operator right ends when the right is withdrawn: it would
+    /// otherwise keep reading the activity log for as long as it stays open.
+    func testAWithdrawnOperatorRightEndsTheConnection() async throws {
+        try await withGateway { gw in
+            let found = try await Self.viewers(gw, count: 2)
+            let chief = Viewer(userId: found[0].userId, sessionId: found[0].sessionId, isOperator: true)
+            let member = found[1]
+            try await gw.harness.execute("UPDATE users SET is_operator = true WHERE id = '\(chief.userId)'")
+            let logger = Logger(label: "messagerie.tests.sessions")
+            try await withDatabasePool(gw.harness.endpoint, logger: logger) { db in
+                let watch = SessionWatch(db: db, interval: .seconds(3600), logger: logger)
+                let told = NIOLockedValueBox<[DomainError]>([])
+                for viewer in [chief, member] {
+                    _ = watch.watch(viewer) { error in told.withLockedValue { $0.append(error) } }
+                }
+                await watch.check()
+                XCTAssertEqual(told.withLockedValue { $0 }, [])
+
+                try await gw.harness.execute("UPDATE users SET is_operator = false WHERE id = '\(chief.userId)'")
+                watch.heard(.user(chief.userId))
+                await watch.checkHeard()
+                XCTAssertEqual(told.withLockedValue { $0 }, [.unauthenticated("The operator right was withdrawn; sign in again")])
+                XCTAssertEqual(watch.watching, 1, "the member's connection, opened without the right, stays")
+            }
+        }
+    }
+
+    private static func viewers(_ gw: GatewayClient, count: Int) async throws -> [Viewer] {
+        var found: [Viewer] = []
+        for user in try await gw.signInUsers(count) {
+            let sessions = try await gw.harness.column("SELECT id::text FROM sessions WHERE user_id = '\(user.userId)'")
+            let session = try XCTUnwrap(sessions.first ?? nil)
+            found.append(Viewer(userId: UUID(uuidString: user.userId)!, sessionId: UUID(uuidString: session)!, isOperator: false))
+        }
+        return found
     }
 }

@@ -62,9 +62,11 @@ func buildApplication(
 
     // Upgrade requests are matched here: GraphQL over WebSocket and the Socket.IO WebSocket transport.
     let webSocketRouter = Router(context: AppWebSocketContext.self)
-    // One session check per door and interval for all its connections.
+    // One session check per door and interval for all its connections, and one as soon as a session is announced ended.
     let graphQLSessions = SessionWatch(db: db, interval: settings.webSocket.sessionCheckInterval, logger: logger)
     let socketIOSessions = SessionWatch(db: db, interval: settings.socketIO.sessionCheckInterval, logger: logger)
+    assembled.notices.add(graphQLSessions)
+    assembled.notices.add(socketIOSessions)
     services.append(contentsOf: [graphQLSessions, socketIOSessions].map { AfterSchema(inner: $0, gate: schemaGate, gated: settings.migrateOnStart) })
     let stalledWrites = StalledWriteWatch(timeout: settings.webSocket.writeTimeout)
     services.append(stalledWrites)
@@ -194,16 +196,18 @@ enum Assembly {
         let live = LiveFeed(core: core, hub: hub, typingTimeout: .seconds(settings.typingTimeoutSeconds))
         let presence = PresenceService(db: db, logger: logger, events: publisher, policy: settings.presence)
         let sessions = SessionCache(lifetime: .seconds(settings.sessionCacheSeconds), factory: metrics)
+        let notices = SessionNotices()
+        notices.add(sessions)
         let domain = DomainServices(
             auth: AuthService(
                 db: db, logger: logger, sender: sender, issuer: tokens,
                 codeKey: DerivedKeys.otpKey(from: secretMaterial), policy: settings.auth, sessions: sessions),
             users: UserService(db: db, logger: logger),
             messaging: core, live: live, presence: presence, media: RestWiring.mediaStore(settings))
-        let listener = EventListener(endpoint: endpoint, hub: hub, sessions: sessions, logger: logger) { live.listenerReconnected() }
+        let listener = EventListener(endpoint: endpoint, hub: hub, sessions: notices, logger: logger) { live.listenerReconnected() }
         let pushWorker = PushWorker(
             core: core, devices: domain.devices, transports: pushTransports(settings.push, logger: logger), policy: settings.push.policy)
-        return Domain(services: domain, tokens: tokens, background: [publisher, listener, live, presence, pushWorker])
+        return Domain(services: domain, tokens: tokens, notices: notices, background: [publisher, listener, live, presence, pushWorker])
     }
 
     /// Expo needs no credentials, so it is always there; FCM only with a service account.
@@ -221,6 +225,8 @@ enum Assembly {
     struct Domain {
         let services: DomainServices
         let tokens: AccessTokens
+        /// Where the session watches of long-lived connections join the cache of sessions.
+        let notices: SessionNotices
         /// Long-lived parts the domain needs running: event publisher and listener, live feed, presence.
         let background: [any Service]
     }

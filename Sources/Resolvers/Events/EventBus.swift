@@ -164,10 +164,10 @@ public final class EventListener: Service, Sendable {
     let logger: Logger
     let onReconnect: @Sendable () async -> Void
     /// Told of sessions that ended, on the same connection, and of when LISTEN is in place.
-    let sessions: SessionCache?
+    let sessions: SessionNotices?
 
     public init(
-        endpoint: DatabaseEndpoint, hub: EventHub, sessions: SessionCache? = nil, logger: Logger,
+        endpoint: DatabaseEndpoint, hub: EventHub, sessions: SessionNotices? = nil, logger: Logger,
         onReconnect: @escaping @Sendable () async -> Void = {}
     ) {
         self.endpoint = endpoint
@@ -190,7 +190,7 @@ public final class EventListener: Service, Sendable {
                         id: 1, logger: self.logger)
                     do {
                         try await connection.listen(on: EventPublisher.channel) { notifications in
-                            try await connection.listen(on: SessionCache.channel) { notices in
+                            try await connection.listen(on: SessionNotices.channel) { notices in
                                 if listenedBefore.withLockedValue({ before in defer { before = true }; return before }) {
                                     await self.onReconnect()
                                 }
@@ -223,7 +223,7 @@ public final class EventListener: Service, Sendable {
     private func consume(_ notifications: PostgresNotificationSequence, _ notices: PostgresNotificationSequence) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                for try await notice in notices { self.sessions?.notice(notice.payload) }
+                for try await notice in notices { self.sessions?.heard(payload: notice.payload) }
             }
             group.addTask {
                 for try await notification in notifications { self.hub.deliver(EventCodec.decode(notification.payload)) }

@@ -7,15 +7,12 @@ import NIOConcurrencyHelpers
 /// round trip on both sides.
 ///
 /// An entry is trusted only while the gateway's LISTEN is in place: whatever ends a session or
-/// changes its operator right is announced on `channel` by a trigger when it commits (any
+/// changes its operator right is announced on `SessionNotices.channel` by a trigger when it commits (any
 /// gateway, or SQL by hand), and the entry goes. This process's own sign-outs forget at once;
 /// another gateway's take effect here when their notice arrives. Losing LISTEN forgets
 /// everything and stops caching until it is back, since notices may have passed unheard then.
 /// An entry also lives no longer than `lifetime`, nor past its session's expiry.
-public final class SessionCache: Sendable {
-    /// The channel of the triggers of migration 0009.
-    public static let channel = "messagerie_sessions"
-
+public final class SessionCache: SessionNoticeHearer {
     private struct Entry {
         let userId: UUID
         let isOperator: Bool
@@ -103,13 +100,12 @@ public final class SessionCache: Sendable {
         }
     }
 
-    /// A notice of the triggers: `s` or `u` and an id. One that cannot be read forgets everything.
-    public func notice(_ payload: String) {
-        let id = UUID(uuidString: String(payload.dropFirst()))
-        switch (payload.first, id) {
-        case ("s", let id?): forget(session: id)
-        case ("u", let id?): forget(user: id)
-        default: forgetAll()
+    /// One notice that cannot be read forgets everything.
+    public func heard(_ notice: SessionNotice) {
+        switch notice {
+        case .session(let id): forget(session: id)
+        case .user(let id): forget(user: id)
+        case .unreadable: forgetAll()
         }
     }
 

@@ -4,10 +4,13 @@ import NIOConcurrencyHelpers
 import PostgresNIO
 import ServiceLifecycle
 
-/// Tells long-lived connections that their session ended (signed out, revoked, expired): one
-/// query per interval for every connection of the process, where each connection used to run its
-/// own. With 15,000 idle sockets those queries were most of the server's CPU at rest.
-public final class SessionWatch: Service, Sendable {
+/// Tells long-lived connections that their session ended (signed out, revoked, expired) or lost
+/// the operator right it was opened with. A notice of the triggers of migration 0009 has the
+/// sessions it names checked at once; a pass over every session each interval covers expiry
+/// (which no trigger announces) and whatever passed while LISTEN was down. One query per pass for
+/// every connection of the process: with 15,000 idle sockets, a query per connection was most of
+/// the server's CPU at rest.
+public final class SessionWatch: Service, SessionNoticeHearer {
     public typealias Ended = @Sendable (DomainError) -> Void
 
     public struct Token: Hashable, Sendable {
@@ -19,10 +22,18 @@ public final class SessionWatch: Service, Sendable {
         let ended: Ended
     }
 
+    private struct State {
+        var entries: [Token: Entry] = [:]
+        /// Heard since the last pass over notices.
+        var heard: Set<SessionNotice> = []
+    }
+
     let db: DatabasePool
     let interval: Duration
     let logger: Logger
-    private let entries = NIOLockedValueBox<[Token: Entry]>([:])
+    private let state = NIOLockedValueBox(State())
+    private let wakes: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
 
     /// Sessions per query: the ids travel as one array parameter.
     static let chunk = 5000
@@ -31,46 +42,81 @@ public final class SessionWatch: Service, Sendable {
         self.db = db
         self.interval = interval
         self.logger = logger
+        (wakes, wake) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     /// `ended` is called once, from the watch's own task, when the viewer's session is over.
     public func watch(_ viewer: Viewer, ended: @escaping Ended) -> Token {
         let token = Token(id: UUID())
-        entries.withLockedValue { $0[token] = Entry(viewer: viewer, ended: ended) }
+        state.withLockedValue { $0.entries[token] = Entry(viewer: viewer, ended: ended) }
         return token
     }
 
     public func unwatch(_ token: Token) {
-        entries.withLockedValue { _ = $0.removeValue(forKey: token) }
+        state.withLockedValue { _ = $0.entries.removeValue(forKey: token) }
     }
 
-    public var watching: Int { entries.withLockedValue { $0.count } }
+    public var watching: Int { state.withLockedValue { $0.entries.count } }
+
+    public func heard(_ notice: SessionNotice) {
+        state.withLockedValue { _ = $0.heard.insert(notice) }
+        wake.yield()
+    }
+
+    /// Back after a loss, every session is checked: revocations may have passed unheard.
+    public func listeningChanged(_ on: Bool) {
+        if on { heard(.unreadable) }
+    }
 
     public func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
-            } catch {
-                return
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    while !Task.isCancelled {
+                        do { try await Task.sleep(for: self.interval) } catch { return }
+                        await self.check()
+                    }
+                }
+                group.addTask {
+                    for await _ in self.wakes { await self.checkHeard() }
+                }
+                await group.next()
+                group.cancelAll()
             }
-            await check()
         }
     }
 
-    /// One pass: every watched session still valid stays; the others' connections are told.
+    /// One pass over every session.
     public func check() async {
-        let snapshot = entries.withLockedValue { $0 }
+        await check(state.withLockedValue { $0.entries })
+    }
+
+    /// The sessions named by the notices heard since the last such pass.
+    func checkHeard() async {
+        let entries = state.withLockedValue { state -> [Token: Entry] in
+            let heard = state.heard
+            state.heard.removeAll()
+            if heard.contains(.unreadable) { return state.entries }
+            return state.entries.filter { heard.contains(.session($0.value.viewer.sessionId)) || heard.contains(.user($0.value.viewer.userId)) }
+        }
+        await check(entries)
+    }
+
+    /// Every session still valid, with the operator right its connection was opened with, stays;
+    /// the others' connections are told.
+    private func check(_ snapshot: [Token: Entry]) async {
         guard !snapshot.isEmpty else { return }
         let sessions = Array(Set(snapshot.values.map(\.viewer.sessionId)))
-        var valid: [UUID: UUID] = [:]
+        var valid: [UUID: (userId: UUID, isOperator: Bool)] = [:]
         do {
             for start in stride(from: 0, to: sessions.count, by: Self.chunk) {
                 let ids = Array(sessions[start..<min(start + Self.chunk, sessions.count)])
-                for try await (sessionId, userId) in try await db.query("""
-                    SELECT id, user_id FROM sessions WHERE id = ANY(\(ids)) AND revoked_at IS NULL AND expires_at > now()
-                    """, logger: logger).decode((UUID, UUID).self)
+                for try await (sessionId, userId, isOperator) in try await db.query("""
+                    SELECT s.id, s.user_id, u.is_operator FROM sessions s JOIN users u ON u.id = s.user_id
+                    WHERE s.id = ANY(\(ids)) AND s.revoked_at IS NULL AND s.expires_at > now()
+                    """, logger: logger).decode((UUID, UUID, Bool).self)
                 {
-                    valid[sessionId] = userId
+                    valid[sessionId] = (userId, isOperator)
                 }
             }
         } catch {
@@ -78,13 +124,22 @@ public final class SessionWatch: Service, Sendable {
             logger.warning("session check failed", metadata: ["error": "\(String(reflecting: error))"])
             return
         }
-        let ended = entries.withLockedValue { entries -> [Ended] in
-            var ended: [Ended] = []
-            for (token, entry) in snapshot where valid[entry.viewer.sessionId] != entry.viewer.userId {
-                if entries.removeValue(forKey: token) != nil { ended.append(entry.ended) }
+        let ended = state.withLockedValue { state -> [(Ended, DomainError)] in
+            var ended: [(Ended, DomainError)] = []
+            for (token, entry) in snapshot {
+                let found = valid[entry.viewer.sessionId]
+                let reason: DomainError
+                if found?.userId != entry.viewer.userId {
+                    reason = .unauthenticated("Session expired or signed out")
+                } else if entry.viewer.isOperator, found?.isOperator == false {
+                    reason = .unauthenticated("The operator right was withdrawn; sign in again")
+                } else {
+                    continue
+                }
+                if state.entries.removeValue(forKey: token) != nil { ended.append((entry.ended, reason)) }
             }
             return ended
         }
-        for call in ended { call(.unauthenticated("Session expired or signed out")) }
+        for (call, reason) in ended { call(reason) }
     }
 }
