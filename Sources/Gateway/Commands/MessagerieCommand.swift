@@ -56,6 +56,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Path of the .env file to read.") var envFile = ".env"
 
     func run() async throws {
+        AllocatorTuning.restartWithTunedAllocator()
         var settings = try Startup.settings(dotEnv: envFile)
         // Before anything touches the shared event loop group (the server, the database pool).
         NIOSingletons.groupLoopCountSuggestion = settings.eventLoops
