@@ -19,11 +19,17 @@ enum AllocatorTuning {
     /// Returns only if the process already runs with the setting, or could not run itself again.
     static func restartWithTunedAllocator() {
         #if canImport(Glibc)
-        let current = ProcessInfo.processInfo.environment["GLIBC_TUNABLES"] ?? ""
-        guard !current.contains("glibc.malloc.tcache_count") else { return }
-        setenv("GLIBC_TUNABLES", current.isEmpty ? tunable : current + ":" + tunable, 1)
+        guard let tunables = tunables(given: ProcessInfo.processInfo.environment["GLIBC_TUNABLES"]) else { return }
+        setenv("GLIBC_TUNABLES", tunables, 1)
         execv("/proc/self/exe", CommandLine.unsafeArgv)
         // Still here: exec failed (no /proc); the default allocator serves.
         #endif
+    }
+
+    /// The tunables to run with, or nil when those given already set the count.
+    static func tunables(given: String?) -> String? {
+        guard let given, !given.isEmpty else { return tunable }
+        if given.contains("glibc.malloc.tcache_count") { return nil }
+        return given + ":" + tunable
     }
 }
