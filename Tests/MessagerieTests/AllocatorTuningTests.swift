@@ -23,7 +23,18 @@ final class AllocatorTuningTests: XCTestCase {
         let environment = try String(contentsOfFile: "/proc/\(process.processIdentifier)/environ", encoding: .utf8)
             .split(separator: "\0").map(String.init)
         XCTAssertEqual(environment.filter { $0.hasPrefix("GLIBC_TUNABLES=") }, ["GLIBC_TUNABLES=glibc.malloc.tcache_count=1024"])
+        XCTAssertTrue(environment.contains("MESSAGERIE_ALLOCATOR_TUNED=1"), "the marker that stops a second restart")
         let health = try await GracefulShutdownTests.get("http://127.0.0.1:\(port)/healthz")
         XCTAssertEqual(health.status, 200)
+    }
+
+    /// With the marker set (as by a restart), `serve` does not run itself again, whatever
+    /// `GLIBC_TUNABLES` says: the environment it runs with is the one it was given.
+    func testTheMarkerStopsAnotherRestart() async throws {
+        let (process, _, _) = try await GracefulShutdownTests.startServer(drainMilliseconds: 0, extra: ["MESSAGERIE_ALLOCATOR_TUNED": "1"])
+        defer { process.terminate() }
+        let environment = try String(contentsOfFile: "/proc/\(process.processIdentifier)/environ", encoding: .utf8)
+            .split(separator: "\0").map(String.init)
+        XCTAssertEqual(environment.filter { $0.hasPrefix("GLIBC_TUNABLES=") }, [])
     }
 }

@@ -15,11 +15,16 @@ import Glibc
 /// it is left as it is.
 enum AllocatorTuning {
     static let tunable = "glibc.malloc.tcache_count=1024"
+    /// Set before running again: a process that finds it never runs itself again, whatever its
+    /// C library made of `GLIBC_TUNABLES` (glibc rewrites the copy it exposes in `/proc`).
+    static let marker = "MESSAGERIE_ALLOCATOR_TUNED"
 
     /// Returns only if the process already runs with the setting, or could not run itself again.
     static func restartWithTunedAllocator() {
         #if canImport(Glibc)
-        guard let tunables = tunables(given: ProcessInfo.processInfo.environment["GLIBC_TUNABLES"]) else { return }
+        let environment = ProcessInfo.processInfo.environment
+        guard environment[marker] == nil, let tunables = tunables(given: environment["GLIBC_TUNABLES"]) else { return }
+        setenv(marker, "1", 1)
         setenv("GLIBC_TUNABLES", tunables, 1)
         execv("/proc/self/exe", CommandLine.unsafeArgv)
         // Still here: exec failed (no /proc); the default allocator serves.
