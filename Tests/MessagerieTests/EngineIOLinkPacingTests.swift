@@ -150,6 +150,29 @@ final class EngineIOLinkPacingTests: XCTestCase {
         XCTAssertEqual(writes.written.withLockedValue { $0 }, [.text("40"), .text("41"), .close])
     }
 
+    /// The socket's reader ends the link when the client is gone: the connection's task, waiting
+    /// in `untilDone`, returns (a probe socket dropped before the upgrade has no close frame to
+    /// write that would end it otherwise), and nothing is taken or written after.
+    func testTheEndOfTheInboundEndsTheLink() async throws {
+        let writes = HeldWrites(held: true)
+        let link = link(writes)
+        XCTAssertTrue(link.send(.message("queued")))
+        let returned = NIOLockedValueBox(false)
+        let waiting = Task {
+            await link.untilDone()
+            returned.withLockedValue { $0 = true }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        XCTAssertFalse(returned.withLockedValue { $0 }, "the link is not done while its socket is open")
+        link.inboundEnded()
+        let done = await Self.returns(within: .seconds(10), waiting)
+        XCTAssertTrue(done && returned.withLockedValue { $0 }, "untilDone returns once the inbound ended")
+        link.send(.message("after"))
+        writes.release(10)
+        try await Task.sleep(for: .milliseconds(50))
+        XCTAssertFalse(writes.texts.contains("4after"), "\(writes.texts)")
+    }
+
     /// Whether `task` finishes within `limit`; one that does not is cancelled (the link's waits
     /// end on cancellation), so a pacing bug fails the test instead of hanging it.
     static func returns(within limit: Duration, _ task: Task<Void, Never>) async -> Bool {

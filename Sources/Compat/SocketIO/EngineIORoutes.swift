@@ -41,26 +41,23 @@ extension EngineIOServer {
                 try await outbound.close(.policyViolation, reason: "Bad request")
                 return
             }
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await link.untilDone() }
-                group.addTask {
-                    defer { Task { await session.closed(link) } }
+            // One detached task reads; this one waits for the link. Children of a task group
+            // would each copy the upgrade task's task-local values into a stack of their own,
+            // about a kilobyte per task for as long as the socket lives (heaptrack).
+            let reader = Task.detached {
+                do {
                     for try await message in inbound.messages(maxSize: maxPayload) {
                         switch message {
                         case .text(let text): await session.received(.text(text), on: link)
                         case .binary(let buffer): await session.received(.binary(Array(buffer.readableBytesView)), on: link)
                         }
                     }
-                }
-                do {
-                    try await group.next()
-                } catch {
-                    group.cancelAll()
-                    await session.closed(link)
-                    return
-                }
-                group.cancelAll()
+                } catch {}
+                link.inboundEnded()
             }
+            await link.untilDone()
+            reader.cancel()
+            await reader.value
             await session.closed(link)
         }
     }

@@ -192,7 +192,11 @@ public final class EngineIOWebSocketLink: Sendable {
         releaseRoomWaiters()
     }
 
-    /// Returns once the close frame is written or a write failed: the connection may end.
+    /// The socket will read nothing more (the client closed it, or it broke): the link is over.
+    func inboundEnded() { finish() }
+
+    /// Returns once the close frame is written, a write failed or the socket's inbound ended:
+    /// the connection may end.
     /// A cancelled wait returns too (the connection's other side ended first).
     public func untilDone() async {
         await withTaskCancellationHandler {
