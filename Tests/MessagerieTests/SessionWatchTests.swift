@@ -88,6 +88,28 @@ final class SessionWatchTests: XCTestCase {
         }
     }
 
+    /// A notice whose check fails (the database cannot answer) is checked again soon, not only at
+    /// the next pass, which here is an hour away.
+    func testAFailedCheckOfANoticeIsTriedAgain() async throws {
+        try await withWatch(viewers: 1) { gw, viewers, watch in
+            let told = NIOLockedValueBox<[UUID]>([])
+            _ = watch.watch(viewers[0]) { _ in told.withLockedValue { $0.append(viewers[0].userId) } }
+            let running = Task { try await watch.run() }
+            defer { running.cancel() }
+            try await gw.harness.execute(
+                "UPDATE sessions SET revoked_at = now(), revoked_reason = 'signed out' WHERE id = '\(viewers[0].sessionId)'",
+                "ALTER TABLE sessions RENAME TO sessions_away")
+            watch.heard(.session(viewers[0].sessionId))
+            try await Task.sleep(for: .milliseconds(300))
+            XCTAssertEqual(told.withLockedValue { $0 }, [], "the check cannot have succeeded without the table")
+            try await gw.harness.execute("ALTER TABLE sessions_away RENAME TO sessions")
+            try await eventually("the revoked session is told within the retries", seconds: 10) {
+                told.withLockedValue { $0 } == [viewers[0].userId]
+            }
+            XCTAssertEqual(watch.watching, 0)
+        }
+    }
+
     /// A gateway with `viewers` people signed in, and a watch of its sessions whose own pass never
     /// comes during a test: the tests run the passes.
     private func withWatch(

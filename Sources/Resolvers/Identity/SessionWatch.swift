@@ -78,7 +78,18 @@ public final class SessionWatch: Service, SessionNoticeHearer {
                     }
                 }
                 group.addTask {
-                    for await _ in self.wakes { await self.checkHeard() }
+                    var retry = Self.firstRetry
+                    for await _ in self.wakes {
+                        if await self.checkHeard() {
+                            retry = Self.firstRetry
+                            continue
+                        }
+                        // The database is unwell: what was heard is checked again soon, not only
+                        // at the next pass, which may be minutes away for a signed-out session.
+                        try? await Task.sleep(for: retry)
+                        retry = min(retry * 2, self.interval)
+                        self.wake.yield()
+                    }
                 }
                 await group.next()
                 group.cancelAll()
@@ -91,21 +102,31 @@ public final class SessionWatch: Service, SessionNoticeHearer {
         await check(state.withLockedValue { $0.entries })
     }
 
-    /// The sessions named by the notices heard since the last such pass.
-    func checkHeard() async {
-        let entries = state.withLockedValue { state -> [Token: Entry] in
+    /// The wait before a failed check of notices is tried again; it doubles up to `interval`.
+    static let firstRetry = Duration.milliseconds(500)
+
+    /// The sessions named by the notices heard since the last such pass; false when the check
+    /// failed, and those notices wait to be checked again.
+    @discardableResult
+    func checkHeard() async -> Bool {
+        let (heard, entries) = state.withLockedValue { state -> (Set<SessionNotice>, [Token: Entry]) in
             let heard = state.heard
             state.heard.removeAll()
-            if heard.contains(.unreadable) { return state.entries }
-            return state.entries.filter { heard.contains(.session($0.value.viewer.sessionId)) || heard.contains(.user($0.value.viewer.userId)) }
+            if heard.contains(.unreadable) { return (heard, state.entries) }
+            return (heard, state.entries.filter { heard.contains(.session($0.value.viewer.sessionId)) || heard.contains(.user($0.value.viewer.userId)) })
         }
-        await check(entries)
+        guard await check(entries) else {
+            state.withLockedValue { $0.heard.formUnion(heard) }
+            return false
+        }
+        return true
     }
 
     /// Every session still valid, with the operator right its connection was opened with, stays;
-    /// the others' connections are told.
-    private func check(_ snapshot: [Token: Entry]) async {
-        guard !snapshot.isEmpty else { return }
+    /// the others' connections are told. False when the database could not answer.
+    @discardableResult
+    private func check(_ snapshot: [Token: Entry]) async -> Bool {
+        guard !snapshot.isEmpty else { return true }
         let sessions = Array(Set(snapshot.values.map(\.viewer.sessionId)))
         var valid: [UUID: (userId: UUID, isOperator: Bool)] = [:]
         do {
@@ -120,9 +141,9 @@ public final class SessionWatch: Service, SessionNoticeHearer {
                 }
             }
         } catch {
-            // The database is unwell; that is not the clients' fault. Check again next time.
+            // The database is unwell; that is not the clients' fault. Check again later.
             logger.warning("session check failed", metadata: ["error": "\(String(reflecting: error))"])
-            return
+            return false
         }
         let ended = state.withLockedValue { state -> [(Ended, DomainError)] in
             var ended: [(Ended, DomainError)] = []
@@ -141,5 +162,6 @@ public final class SessionWatch: Service, SessionNoticeHearer {
             return ended
         }
         for (call, reason) in ended { call(reason) }
+        return true
     }
 }
