@@ -193,11 +193,7 @@ public struct MessageService: Sendable {
     /// Messages the viewer may read, by id; others are left out.
     public func messages(ids: [UUID], viewer: Viewer) async throws -> [Message] {
         guard !ids.isEmpty else { return [] }
-        return try await core.messages("""
-            SELECT \(unescaped: MessagingCore.messageColumns) FROM messages m
-            JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = \(viewer.userId)
-            WHERE m.id = ANY(\(ids)) AND m.seq > cm.joined_seq AND m.seq <= COALESCE(cm.left_seq, 9223372036854775807)
-            """)
+        return try await core.messages(MessagesById(ids: ids, userId: viewer.userId))
     }
 
     public func message(id: UUID, viewer: Viewer) async throws -> Message {
@@ -337,6 +333,22 @@ struct MessageWindow: Sendable {
 protocol PageDirection: Sendable { static var order: String { get } }
 enum Forwards: PageDirection { static let order = "ASC" }
 enum Backwards: PageDirection { static let order = "DESC" }
+
+/// The messages of `ids` that `userId` received or sent (a member when each was sent). Read
+/// by every receipt and reaction call, so prepared once per connection.
+struct MessagesById: FixedQuery {
+    static let sql = text(of: MessagesById(ids: [], userId: UUID()))
+    let ids: [UUID]
+    let userId: UUID
+
+    var query: PostgresQuery {
+        """
+        SELECT \(unescaped: MessagingCore.messageColumns) FROM messages m
+        JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = \(userId)
+        WHERE m.id = ANY(\(ids)) AND m.seq > cm.joined_seq AND m.seq <= COALESCE(cm.left_seq, 9223372036854775807)
+        """
+    }
+}
 
 /// The page statement (`MessageService.page`), prepared once per connection in each direction:
 /// a page is read at every scroll.

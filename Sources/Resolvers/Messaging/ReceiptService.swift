@@ -18,18 +18,11 @@ public struct ReceiptService: Sendable {
         guard messages.count == ids.count else { throw DomainError.notFound("Message not found") }
         var changed: [UUID: [UUID]] = [:]
         var at = Date()
-        for try await (messageId, conversationId, time) in try await core.db.query("""
-            INSERT INTO message_receipts (message_id, user_id, conversation_id, seq, delivered_at)
-            SELECT m.id, cm.user_id, m.conversation_id, m.seq, now() FROM messages m
-            JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = \(viewer.userId)
-            WHERE m.id = ANY(\(ids)) AND m.kind = 'USER' AND m.sender_id <> cm.user_id
-              AND m.seq > cm.joined_seq AND m.seq <= COALESCE(cm.left_seq, \(Int64.max))
-            ON CONFLICT (message_id, user_id) DO NOTHING
-            RETURNING message_id, conversation_id, delivered_at
-            """, logger: core.logger).decode((UUID, UUID, Date).self)
-        {
-            changed[conversationId, default: []].append(messageId)
-            at = time
+        for row in try await core.db.execute(MarkDelivered(messageIds: ids, userId: viewer.userId), logger: core.logger).rows {
+            var columns = ColumnReader(row)
+            let messageId = try columns.next(UUID.self)
+            changed[try columns.next(UUID.self), default: []].append(messageId)
+            at = try columns.next(Date.self)
         }
         announce(changed, userId: viewer.userId, status: .delivered, at: at)
         // A client may repeat an id; each message is answered once, where it first appeared.
@@ -137,6 +130,26 @@ struct ReceiptRows: FixedQuery {
         LEFT JOIN message_receipts r ON r.message_id = m.id AND r.user_id = cm.user_id
         WHERE m.id = ANY(\(messageIds)) AND m.kind = 'USER'
         ORDER BY m.id, cm.user_id
+        """
+    }
+}
+
+/// The viewer's delivery receipts for the messages of others they received; a receipt once
+/// written stays. Every delivered message on every device runs it, so prepared once per connection.
+struct MarkDelivered: FixedQuery {
+    static let sql = text(of: MarkDelivered(messageIds: [], userId: UUID()))
+    let messageIds: [UUID]
+    let userId: UUID
+
+    var query: PostgresQuery {
+        """
+        INSERT INTO message_receipts (message_id, user_id, conversation_id, seq, delivered_at)
+        SELECT m.id, cm.user_id, m.conversation_id, m.seq, now() FROM messages m
+        JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = \(userId)
+        WHERE m.id = ANY(\(messageIds)) AND m.kind = 'USER' AND m.sender_id <> cm.user_id
+          AND m.seq > cm.joined_seq AND m.seq <= COALESCE(cm.left_seq, 9223372036854775807)
+        ON CONFLICT (message_id, user_id) DO NOTHING
+        RETURNING message_id, conversation_id, delivered_at
         """
     }
 }
