@@ -82,7 +82,7 @@ func buildApplication(
 
     var app = Application(
         router: router,
-        server: .http1WebSocketUpgrade(
+        server: .http1WebSocketUpgradeSmallFirstReads(
             webSocketRouter: webSocketRouter,
             configuration: .init(ws: .init(
                 maxFrameSize: settings.maxRequestBytes,
