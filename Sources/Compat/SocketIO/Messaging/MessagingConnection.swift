@@ -32,8 +32,9 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
     /// Offsets ride as the last argument of `messageReceived`, as the reference's connection
     /// state recovery does; a JavaScript client ignores the extra argument, but stock clients of
     /// other languages may not, so they come only to clients that ask (`auth.recovery: true`)
-    /// or that are recovering (`auth.pid`).
-    var sendsOffsets: Bool { socket.auth?["recovery"] == .bool(true) || socket.auth?["pid"]?.stringValue != nil }
+    /// or that are recovering (`auth.pid`). Read once: looking it up in the CONNECT payload at
+    /// every delivery was 1.4% of the server's samples in a 1,000-member fan-out (perf).
+    let sendsOffsets: Bool
 
     private let onEnd: @Sendable () -> Void
     let expiry: SessionExpiry
@@ -45,6 +46,7 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
     ) {
         self.cache = cache
         self.socket = socket
+        sendsOffsets = socket.auth?["recovery"] == .bool(true) || socket.auth?["pid"]?.stringValue != nil
         self.viewer = viewer
         self.services = services
         self.expiry = expiry
