@@ -60,8 +60,8 @@ actor SocketIOClient {
         await disconnectAll()
     }
 
-    /// The packet completed by `message` (nil while a packet waits for its attachments), or nil
-    /// when the message is malformed.
+    /// `.some(packet)` when `message` completes a packet, `.some(nil)` while a packet still
+    /// waits for its binary attachments, `nil` when the message is malformed.
     @inline(never)
     private func decode(_ message: EngineIOMessage) -> SocketIOPacket?? {
         do {
