@@ -1,8 +1,10 @@
 import Foundation
+import Logging
 import NIOConcurrencyHelpers
 import XCTest
 
 @testable import Compat
+@testable import Gateway
 @testable import Resolvers
 
 /// The Socket.IO door's shared presentation of a just-sent message, without sockets.
@@ -15,7 +17,7 @@ final class LiveMessageCacheTests: XCTestCase {
     func testAPacketIsEncodedOncePerFormWhileItsMessageIsCached() async {
         let cache = LiveMessageCache(capacity: 2)
         let message = Self.message()
-        _ = await cache.wire(message) { .object(["id": .string(message.id.uuidString)]) }
+        _ = await cache.parts(message) { nil }
         let encodings = NIOLockedValueBox(0)
         func packet(_ form: String) -> String? {
             cache.packet(for: message, form: form) {
@@ -32,12 +34,77 @@ final class LiveMessageCacheTests: XCTestCase {
         // Two newer messages push this one out; its packets go with it.
         for _ in 0..<2 {
             let other = Self.message()
-            _ = await cache.wire(other) { .null }
+            _ = await cache.parts(other) { nil }
         }
         XCTAssertEqual(cache.packetCount, 0)
         XCTAssertEqual(packet("/"), first, "encoded again, not kept, once the message left the cache")
         XCTAssertEqual(encodings.withLockedValue { $0 }, 3)
         XCTAssertEqual(cache.packetCount, 0)
+    }
+
+    /// The parts of a new message are read once, by whichever socket of the process comes first;
+    /// the status and `reactedByMe` that socket's viewer would see must not reach the others. Here
+    /// a recipient's device reported delivery and another recipient reacted before the process's
+    /// first delivery, which can happen when they are connected to another gateway.
+    func testEachViewerSeesTheirOwnStatusAndReactionsWhoeverReadTheParts() async throws {
+        try await withGateway { gw in
+            let users = try await gw.signInUsers(4)
+            let (ada, bola, chidi, dayo) = (users[0], users[1], users[2], users[3])
+            let group = try await gw.createGroup(ada, title: "Quick ones", members: [bola, chidi, dayo])
+            let first = try await gw.send(ada, in: group, text: "who is up?")
+            let second = try await gw.send(ada, in: group, text: "anyone?")
+            let reacted = try XCTUnwrap(first["id"] as? String)
+            let plain = try XCTUnwrap(second["id"] as? String)
+            let deliver = "mutation($ids: [ID!]!) { markDelivered(messageIds: $ids) { id } }"
+            try await gw.ok(bola, deliver, ["ids": [reacted, plain]], at: "markDelivered")
+            try await gw.ok(chidi, ReactionTests.add, ["m": reacted, "e": "👍"], at: "addReaction")
+
+            let logger = Logger(label: "messagerie.tests.live-message")
+            try await withDatabasePool(gw.harness.endpoint, logger: logger) { db in
+                let services = try await Assembly.domain(
+                    settings: gw.harness.settings, db: db, endpoint: gw.harness.endpoint, logger: logger).services
+                let cache = LiveMessageCache()
+                func viewer(_ user: SignedIn) -> Viewer { Viewer(userId: UUID(uuidString: user.userId)!, sessionId: UUID(), isOperator: false) }
+                /// Status and reactions (`emoji x count`, `*` when mine) of the packet each viewer
+                /// gets, bola's first, so that the parts are read as bola sees them.
+                func seen(_ id: String) async throws -> [String] {
+                    let message = try await services.messages.message(id: UUID(uuidString: id)!, viewer: viewer(ada))
+                    var views: [String] = []
+                    for user in [bola, chidi, dayo, ada] {
+                        let packet = await MessagingConnection.newMessagePacket(
+                            message, viewer: viewer(user), namespace: "/", offsets: false, cache: cache, services: services)
+                        guard case .encoded(let text)? = packet else { XCTFail("no packet: \(String(describing: packet))"); return [] }
+                        XCTAssertTrue(text.hasPrefix("2["), text)
+                        let wire = try JSONCodec.parse(String(text.dropFirst()))
+                        guard case .array(let args) = wire, args.count == 2, case .object(let outer) = args[1],
+                              case .object(let fields)? = outer.first(where: { $0.key == "message" })?.value
+                        else { XCTFail("not a messageReceived packet: \(text)"); return [] }
+                        let field = { (key: String) in fields.first { $0.key == key }?.value }
+                        XCTAssertEqual(field("id"), .string(id))
+                        guard case .string(let status)? = field("status"), case .array(let reactions)? = field("reactions") else {
+                            XCTFail("no status or reactions: \(text)"); return []
+                        }
+                        let shown = reactions.map { reaction -> String in
+                            guard case .object(let r) = reaction else { return "?" }
+                            let value = { (key: String) in r.first { $0.key == key }?.value }
+                            guard case .string(let emoji)? = value("emoji"), case .number(let count)? = value("count") else { return "?" }
+                            return "\(emoji)x\(Int(count))" + (value("reactedByMe") == .bool(true) ? "*" : "")
+                        }
+                        views.append(([status] + shown).joined(separator: " "))
+                    }
+                    return views
+                }
+
+                let withReaction = try await seen(reacted)
+                XCTAssertEqual(withReaction, ["DELIVERED 👍x1", "SENT 👍x1*", "SENT 👍x1", "SENT 👍x1"],
+                               "bola, chidi, dayo, then ada, who sees SENT until every member has it")
+                XCTAssertEqual(cache.packetCount, 0, "a message with reactions is encoded for each viewer")
+
+                let withoutReaction = try await seen(plain)
+                XCTAssertEqual(withoutReaction, ["DELIVERED", "SENT", "SENT", "SENT"])
+                XCTAssertEqual(cache.packetCount, 2, "one packet per status seen, shared by the sockets that see it")
+            }
+        }
     }
 
     func testAnEventPacketIsTheSocketIOEncodingOfItsArguments() {

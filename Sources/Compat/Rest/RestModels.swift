@@ -106,6 +106,13 @@ struct RestPresenter: Sendable {
 
     func messages(_ list: [Message], viewer: Viewer) async throws -> [RestMessage] {
         guard !list.isEmpty else { return [] }
+        let parts = try await parts(of: list, viewer: viewer)
+        return list.map { parts.present($0, viewer: viewer.userId) }
+    }
+
+    /// Everything `list` shows besides its rows, read once for the whole list; reactions say
+    /// `reactedByMe` for `viewer`.
+    func parts(of list: [Message], viewer: Viewer) async throws -> RestMessageParts {
         let ids = list.map(\.id)
         let conversationIds = Array(Set(list.map(\.conversationId)))
         async let receipts = services.receipts.receipts(messageIds: ids)
@@ -114,20 +121,9 @@ struct RestPresenter: Sendable {
         async let members = services.conversations.members(conversationIds: conversationIds)
         async let conversations = services.conversations.conversations(ids: conversationIds, viewer: viewer)
         let (r, x, a, m, c) = try await (receipts, reactions, attachments, members, conversations)
-        let kinds = Dictionary(uniqueKeysWithValues: c.map { ($0.id, $0.kind) })
-        return list.map { message in
-            var receiver: UUID?
-            if kinds[message.conversationId] == .direct {
-                receiver = m[message.conversationId]?.map(\.userId).first { $0 != message.senderId }
-            }
-            return RestMessage(
-                id: message.id.rest, conversationId: message.conversationId.rest, senderId: message.senderId?.rest,
-                receiverId: receiver?.rest, content: message.text, attachments: (a[message.id] ?? []).map(RestAttachment.init),
-                status: ReceiptService.status(of: message, receipts: r[message.id] ?? [], viewer: viewer.userId).rawValue,
-                reactions: (x[message.id] ?? []).map { RestReaction(emoji: $0.emoji, count: $0.count, reactedByMe: $0.reactedByMe) },
-                replyToId: message.replyToId?.rest, clientMessageId: message.clientMessageId, kind: message.kind.rawValue,
-                createdAt: message.createdAt, editedAt: message.editedAt, deletedAt: message.deletedAt)
-        }
+        return RestMessageParts(
+            receipts: r, reactions: x, reactionsViewer: viewer.userId, attachments: a, members: m,
+            kinds: Dictionary(uniqueKeysWithValues: c.map { ($0.id, $0.kind) }))
     }
 
     func message(_ message: Message, viewer: Viewer) async throws -> RestMessage {

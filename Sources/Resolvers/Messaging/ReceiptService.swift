@@ -109,6 +109,11 @@ public struct ReceiptService: Sendable {
     /// it, then READ. For a recipient: their own receipt.
     public static func status(of message: Message, receipts: [Receipt], viewer: UUID) -> MessageStatus {
         if message.senderId != viewer, let mine = receipts.first(where: { $0.userId == viewer }) { return mine.status }
+        return summary(of: receipts)
+    }
+
+    /// The sender's status: what every recipient's receipt says together.
+    public static func summary(of receipts: [Receipt]) -> MessageStatus {
         guard !receipts.isEmpty else { return .sent }
         if receipts.contains(where: { $0.deliveredAt == nil }) { return .sent }
         if receipts.contains(where: { $0.readAt == nil }) { return .delivered }

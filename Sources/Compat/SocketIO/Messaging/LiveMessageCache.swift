@@ -2,14 +2,15 @@ import Foundation
 import NIOConcurrencyHelpers
 import Resolvers
 
-/// One presentation of a just-sent message for every socket of this process that receives it:
-/// at that moment its REST form is the same for every reader (status SENT, no reactions), so the
-/// first socket loads it and the others await that load instead of repeating the queries. Its
-/// encoded `messageReceived` packet is kept too, per namespace and form: encoding the same JSON
-/// once per socket was the biggest share of a delivery's own work in a 1,000-member group.
+/// What a just-sent message shows (receipts, reactions, attachments, members), read once for
+/// every socket of this process that receives it: the first socket loads it and the others await
+/// that load instead of repeating the queries. Its encoded `messageReceived` packets are kept too,
+/// per form (namespace, arguments and what differs between viewers, such as the status): encoding
+/// the same JSON once per socket was the biggest share of a delivery's own work in a 1,000-member
+/// group.
 final class LiveMessageCache: Sendable {
     private struct Entries {
-        var tasks: [UUID: Task<JSONValue?, Never>] = [:]
+        var tasks: [UUID: Task<SharedMessage?, Never>] = [:]
         var order: [UUID] = []
         /// Encoded packets by message, then by form (`packet(for:form:encode:)`).
         var packets: [UUID: [String: String]] = [:]
@@ -20,10 +21,12 @@ final class LiveMessageCache: Sendable {
 
     init(capacity: Int = 256) { self.capacity = capacity }
 
-    func wire(_ message: Message, load: @escaping @Sendable () async -> JSONValue?) async -> JSONValue? {
-        let task = entries.withLockedValue { entries -> Task<JSONValue?, Never> in
+    func parts(
+        _ message: Message, load: @escaping @Sendable () async -> RestMessageParts?
+    ) async -> SharedMessage? {
+        let task = entries.withLockedValue { entries -> Task<SharedMessage?, Never> in
             if let existing = entries.tasks[message.id] { return existing }
-            let task = Task { await load() }
+            let task = Task { await load().map { SharedMessage(message, parts: $0) } }
             entries.tasks[message.id] = task
             entries.order.append(message.id)
             if entries.order.count > capacity {
@@ -48,4 +51,23 @@ final class LiveMessageCache: Sendable {
     }
 
     var packetCount: Int { entries.withLockedValue { $0.packets.values.reduce(0) { $0 + $1.count } } }
+}
+
+/// A cached message's parts, with each recipient's status looked up by id: finding it among the
+/// receipts for each of a 1,000-member group's sockets would read half a million rows a message.
+struct SharedMessage: Sendable {
+    let parts: RestMessageParts
+    private let statuses: [UUID: String]
+    private let summary: String
+
+    init(_ message: Message, parts: RestMessageParts) {
+        self.parts = parts
+        let receipts = parts.receipts[message.id] ?? []
+        statuses = Dictionary(
+            receipts.lazy.filter { $0.userId != message.senderId }.map { ($0.userId, $0.status.rawValue) }, uniquingKeysWith: { a, _ in a })
+        summary = ReceiptService.summary(of: receipts).rawValue
+    }
+
+    /// What `ReceiptService.status` says for `viewer`.
+    func status(for viewer: UUID) -> String { statuses[viewer] ?? summary }
 }

@@ -185,16 +185,7 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
         case .message(let message, let audience):
             guard audience.contains(me) else { return }
             if state.withLockedValue({ $0.recovered.remove(message.id) != nil }) { return }
-            let (viewer, services) = (viewer, services)
-            guard let wire = await cache.wire(message, load: {
-                try? await SocketIOWire.message(message, viewer: viewer, services: services)
-            }) else { return }
-            let (offsets, namespace) = (sendsOffsets, socket.namespace)
-            let text = cache.packet(for: message, form: offsets ? namespace + "#offsets" : namespace) {
-                SocketIOSocket.encodedEvent("messageReceived", namespace: namespace, args: Self.messageArguments(message, wire: wire, offsets: offsets))
-            }
-            if let text { await socket.emit(encoded: text) } else { await emitMessage(message, wire: wire) }
-            services.telemetry.recordFanOut(of: message)
+            await deliverNew(message)
         case .status(let message, let userId, let status, let at, let audience):
             guard status == .read, audience.contains(me) else { return }
             await socket.emit("messageRead", .object([
@@ -230,6 +221,56 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
                 state.withLockedValue { $0.contacts = contacts }
             }
         }
+    }
+
+    private func deliverNew(_ message: Message) async {
+        let packet = await Self.newMessagePacket(
+            message, viewer: viewer, namespace: socket.namespace, offsets: sendsOffsets, cache: cache, services: services)
+        switch packet {
+        case .encoded(let text)?: await socket.emit(encoded: text)
+        case .value(let wire)?: await emitMessage(message, wire: wire)
+        case nil: return
+        }
+        services.telemetry.recordFanOut(of: message)
+    }
+
+    enum NewMessagePacket: Equatable {
+        case encoded(String)
+        /// Arguments that need binary attachments, which only `emit` encodes.
+        case value(JSONValue)
+    }
+
+    /// A new message's parts are read once for the process (`LiveMessageCache`), and its packet
+    /// is encoded once for the sockets of a form that see the same status. A message that has
+    /// reactions by then (someone was quicker than this process's first delivery) shows each
+    /// viewer their own `reactedByMe`, read for this viewer apart. Nil when the database could not
+    /// be read.
+    static func newMessagePacket(
+        _ message: Message, viewer: Viewer, namespace: String, offsets: Bool, cache: LiveMessageCache, services: DomainServices
+    ) async -> NewMessagePacket? {
+        let me = viewer.userId
+        guard let shared = await cache.parts(message, load: {
+            try? await RestPresenter(services: services).parts(of: [message], viewer: viewer)
+        }) else { return nil }
+        let parts = shared.parts
+        var reactions = parts.reactions[message.id] ?? []
+        let seenAlike = reactions.isEmpty
+        if !seenAlike, me != parts.reactionsViewer {
+            guard let mine = try? await services.reactions.summaries(messageIds: [message.id], viewer: me) else { return nil }
+            reactions = mine[message.id] ?? []
+        }
+        let status = shared.status(for: me)
+        let wire = { [reactions] in try? SocketIOWire.json(parts.present(message, status: status, reactions: reactions)) }
+        let encode = {
+            wire().flatMap {
+                SocketIOSocket.encodedEvent("messageReceived", namespace: namespace, args: messageArguments(message, wire: $0, offsets: offsets))
+            }
+        }
+        let form = (offsets ? namespace + "#offsets" : namespace) + "#" + status
+        if let text = seenAlike ? cache.packet(for: message, form: form, encode: encode) : encode() {
+            return .encoded(text)
+        }
+        return wire().map(NewMessagePacket.value)
     }
 
     private func wire(_ message: Message) async -> JSONValue? {

@@ -9,7 +9,10 @@ extension UUID {
 /// built by the same presenter, so both compatibility doors show one message alike.
 enum SocketIOWire {
     static func message(_ message: Message, viewer: Viewer, services: DomainServices) async throws -> JSONValue {
-        let rest = try await RestPresenter(services: services).message(message, viewer: viewer)
+        try json(try await RestPresenter(services: services).message(message, viewer: viewer))
+    }
+
+    static func json(_ rest: RestMessage) throws -> JSONValue {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
