@@ -76,20 +76,31 @@ extension RootResolver {
                   filter == nil || message.conversationId == filter
             else { return [] }
             // A gap means a notification was lost: load what lies between from the log.
-            let missing = positions.gap(before: message)
-            var result: [Message] = []
-            if let from = missing {
-                let page = try await services.messages.page(
-                    conversationId: message.conversationId,
-                    request: PageRequest(first: 100, after: MessageCursor.encode(seq: from)), viewer: viewer)
-                result = page.items.map(\.item).filter { $0.seq < message.seq }
+            if let from = positions.gap(before: message) {
+                return try await Self.filling(gap: from, before: message, positions: positions, services: services, viewer: viewer)
             }
-            result.append(message)
-            var fresh: [Message] = []
-            for item in result where positions.record(item) { fresh.append(item) }
-            if fresh.last?.id == message.id { services.telemetry.recordFanOut(of: message) }
-            return fresh
+            guard positions.record(message) else { return [] }
+            services.telemetry.recordFanOut(of: message)
+            return [message]
         }
+    }
+
+    /// The messages from `from` up to `message`, read from the log. Apart from the filter above,
+    /// which runs for every event: an async function's frame is sized for all it might do, and
+    /// the slabs the subscription's task once needed stay with it for the connection's life.
+    @inline(never)
+    private static func filling(
+        gap from: Int64, before message: Message, positions: SeqPositions, services: DomainServices, viewer: Viewer
+    ) async throws -> [Message] {
+        let page = try await services.messages.page(
+            conversationId: message.conversationId,
+            request: PageRequest(first: 100, after: MessageCursor.encode(seq: from)), viewer: viewer)
+        var result = page.items.map(\.item).filter { $0.seq < message.seq }
+        result.append(message)
+        var fresh: [Message] = []
+        for item in result where positions.record(item) { fresh.append(item) }
+        if fresh.last?.id == message.id { services.telemetry.recordFanOut(of: message) }
+        return fresh
     }
 
     func messageStatusChanged(context: OperationContext, arguments: ConversationFilterArguments) async throws -> AsyncThrowingStream<MessageStatusEvent, Error> {

@@ -81,6 +81,34 @@ final class GraphQLWebSocketTests: XCTestCase {
         }
     }
 
+    /// A message whose notification was lost (written straight into the log) is read from the
+    /// log by the subscriber when the next message shows the gap, and both arrive in order.
+    func testAMessageWhoseNotificationWasLostArrivesBeforeTheNextOne() async throws {
+        try await withGateway(setup: .live) { gw in
+            let (ada, bola, conversationId) = try await WS.pair(gw)
+            let ready = FileManager.default.temporaryDirectory.appendingPathComponent("gap-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: ready) }
+            var params = try WS.urls(gw)
+            params.merge(["receiverToken": bola.accessToken, "conversationId": conversationId, "ready": ready]) { _, new in new }
+            async let received = WS.scenario("gap", params)
+            try await eventually("the subscription is live", seconds: 60) { FileManager.default.fileExists(atPath: ready) }
+            let before = try await gw.send(ada, in: conversationId, text: "before the loss")
+            let lost = try await gw.harness.column("""
+                WITH c AS (UPDATE conversations SET last_seq = last_seq + 1 WHERE id = '\(conversationId)' RETURNING id, last_seq)
+                INSERT INTO messages (id, conversation_id, seq, sender_id, kind, deleted_at)
+                SELECT gen_random_uuid(), id, last_seq, '\(ada.userId)', 'USER', now() FROM c RETURNING id::text
+                """)
+            let next = try await gw.send(ada, in: conversationId, text: "after the loss")
+            let result = try await received
+            let expected = [try XCTUnwrap(before["id"] as? String), try XCTUnwrap(lost.first ?? nil), try XCTUnwrap(next["id"] as? String)]
+            XCTAssertEqual(result["ids"] as? [String], expected, "\(result)")
+            let texts = try XCTUnwrap(result["texts"] as? [Any])
+            XCTAssertEqual(texts.first as? String, "before the loss")
+            XCTAssertTrue(texts[1] is NSNull, "the lost one is a tombstone: \(texts)")
+            XCTAssertEqual(texts.last as? String, "after the loss")
+        }
+    }
+
     func testTypingReachesTheOtherMemberAndExpiresByItself() async throws {
         try await withGateway(["TYPING_TIMEOUT_SECONDS": "1"], setup: .live) { gw in
             let (ada, bola, conversationId) = try await WS.pair(gw)

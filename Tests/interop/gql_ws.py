@@ -5,7 +5,7 @@ where the exact frames matter (close codes, a socket that stops reading), `webso
 
     gql_ws.py SCENARIO 'JSON parameters'
 
-Scenarios: receive, events, catchup, typing, removed, presence, slow, closes, interrupted, protocol, deflate. Each prints one
+Scenarios: receive, events, catchup, gap, typing, removed, presence, slow, closes, interrupted, protocol, deflate. Each prints one
 JSON summary line on stdout; a failed check exits non-zero with the reason on stderr. The Swift
 tests (GraphQLWebSocketTests) assert on the summary.
 
@@ -277,6 +277,19 @@ async def presence(params):
 # --- slow: a socket that stops reading is closed; the others keep receiving
 
 
+async def gap(params):
+    """The receiver subscribes, then `params["ready"]` is created; the Swift test sends a message,
+    writes one straight into the log (its notification lost) and sends one more. All three must
+    arrive, in the log's order: the subscriber reads the gap from the log when the third shows it."""
+    ws = transport(params, params["receiverToken"], "graphql-transport-ws")
+    async with Client(transport=ws) as session:
+        sub = await Subscription(session, ws, MESSAGE_SUB, {"c": params["conversationId"]}).start()
+        open(params["ready"], "w").close()
+        events = [(await sub.next())["messageReceived"] for _ in range(3)]
+        await sub.close()
+    print(json.dumps({"ids": [e["id"] for e in events], "texts": [e["text"] for e in events]}))
+
+
 def raw_connect(url, proto, token, rcvbuf=None):
     options = {"subprotocols": [proto], "timeout": TIMEOUT, "enable_multithread": True}
     if rcvbuf:
@@ -539,7 +552,7 @@ def protocol(params):
 
 
 def main(argv):
-    scenarios = {"receive": receive, "events": events, "catchup": catchup, "typing": typing, "removed": removed,
+    scenarios = {"receive": receive, "events": events, "catchup": catchup, "gap": gap, "typing": typing, "removed": removed,
                  "presence": presence, "slow": slow, "closes": closes, "deflate": deflate,
                  "interrupted": interrupted}
     if len(argv) != 2 or (argv[0] not in scenarios and argv[0] != "protocol"):

@@ -10,10 +10,17 @@ import Resolvers
 /// group.
 final class LiveMessageCache: Sendable {
     private struct Entries {
-        var tasks: [UUID: Task<SharedMessage?, Never>] = [:]
+        var messages: [UUID: Entry] = [:]
         var order: [UUID] = []
         /// Encoded packets by message, then by form (`packet(for:form:encode:)`).
         var packets: [UUID: [String: String]] = [:]
+    }
+
+    /// A load that is done is kept as its value: a socket that awaited the load's task would
+    /// keep the slab of that wait (1 KB) for its life.
+    private enum Entry {
+        case loading(Task<SharedMessage?, Never>)
+        case ready(SharedMessage?)
     }
 
     private let entries = NIOLockedValueBox(Entries())
@@ -24,19 +31,28 @@ final class LiveMessageCache: Sendable {
     func parts(
         _ message: Message, load: @escaping @Sendable () async -> RestMessageParts?
     ) async -> SharedMessage? {
-        let task = entries.withLockedValue { entries -> Task<SharedMessage?, Never> in
-            if let existing = entries.tasks[message.id] { return existing }
-            let task = Task { await load().map { SharedMessage(message, parts: $0) } }
-            entries.tasks[message.id] = task
+        let entry = entries.withLockedValue { entries -> Entry in
+            if let existing = entries.messages[message.id] { return existing }
+            let task = Task { [entries = self.entries] in
+                let shared = await load().map { SharedMessage(message, parts: $0) }
+                entries.withLockedValue { entries in
+                    if case .loading? = entries.messages[message.id] { entries.messages[message.id] = .ready(shared) }
+                }
+                return shared
+            }
+            entries.messages[message.id] = .loading(task)
             entries.order.append(message.id)
             if entries.order.count > capacity {
                 let evicted = entries.order.removeFirst()
-                entries.tasks[evicted] = nil
+                entries.messages[evicted] = nil
                 entries.packets[evicted] = nil
             }
-            return task
+            return .loading(task)
         }
-        return await task.value
+        switch entry {
+        case .ready(let shared): return shared
+        case .loading(let task): return await task.value
+        }
     }
 
     /// The packet of `message` in `form` (namespace and arguments), encoded by the first socket
@@ -45,7 +61,7 @@ final class LiveMessageCache: Sendable {
         if let text = entries.withLockedValue({ $0.packets[message.id]?[form] }) { return text }
         guard let text = encode() else { return nil }
         entries.withLockedValue { entries in
-            if entries.tasks[message.id] != nil { entries.packets[message.id, default: [:]][form] = text }
+            if entries.messages[message.id] != nil { entries.packets[message.id, default: [:]][form] = text }
         }
         return text
     }
@@ -66,6 +82,12 @@ struct SharedMessage: Sendable {
         statuses = Dictionary(
             receipts.lazy.filter { $0.userId != message.senderId }.map { ($0.userId, $0.status.rawValue) }, uniquingKeysWith: { a, _ in a })
         summary = ReceiptService.summary(of: receipts).rawValue
+    }
+
+    /// Whether `viewer` must have the reactions read for them: `reactedByMe` was read for
+    /// `parts.reactionsViewer`, and holds for everyone only when the message has none.
+    func reactionsDiffer(for viewer: UUID, on message: Message) -> Bool {
+        viewer != parts.reactionsViewer && !(parts.reactions[message.id] ?? []).isEmpty
     }
 
     /// What `ReceiptService.status` says for `viewer`.
