@@ -55,6 +55,14 @@ final class LiveMessageCache: Sendable {
         }
     }
 
+    /// The parts of `message` when their load is done and found them.
+    func loaded(_ message: Message) -> SharedMessage? {
+        entries.withLockedValue { entries in
+            if case .ready(let shared)? = entries.messages[message.id] { return shared }
+            return nil
+        }
+    }
+
     /// The packet of `message` in `form` (namespace and arguments), encoded by the first socket
     /// that asks while the message is cached; nil when `encode` gives nil.
     func packet(for message: Message, form: String, encode: () -> String?) -> String? {
