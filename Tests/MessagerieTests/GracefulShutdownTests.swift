@@ -106,6 +106,8 @@ final class GracefulShutdownTests: XCTestCase {
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
+        // The server's working folder (its default `uploads/`) goes when the server does.
+        process.terminationHandler = { _ in try? FileManager.default.removeItem(at: folder) }
         try process.run()
         do {
             try await eventually("the gateway is ready") { try await Self.get("http://127.0.0.1:\(port)/readyz").status == 200 }

@@ -16,8 +16,9 @@ final class UploadTests: XCTestCase {
         _ overrides: [String: String] = [:], setup: TestingSetup = .router,
         _ body: @Sendable (GatewayClient, String) async throws -> T
     ) async throws -> T {
-        let directory = temporaryUploadsDirectory() + "/nested/uploads"
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let root = temporaryUploadsDirectory()
+        let directory = root + "/nested/uploads"
+        defer { try? FileManager.default.removeItem(atPath: root) }
         return try await withGateway(overrides.merging(["UPLOADS_DIR": directory]) { $1 }, setup: setup) { gw in
             try await body(gw, directory)
         }
