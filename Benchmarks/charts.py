@@ -67,11 +67,20 @@ def main(path, out):
         fig, a = plt.subplots(figsize=(7, 4.5))
         names = [r["target"] for r in idle]
         kib = [r["bytesPerConnection"] / 1024 for r in idle]
-        a.bar(names, kib, color=[COLORS.get(n) for n in names])
+        later = [(r.get("bytesPerConnectionAfterDelivery") or 0) / 1024 for r in idle]
+        xs = range(len(names))
+        a.bar([x - 0.2 for x in xs], kib, width=0.4, color=[COLORS.get(n) for n in names], label="at rest")
+        a.bar([x + 0.2 for x in xs], later, width=0.4, color=[COLORS.get(n) for n in names], alpha=0.45, hatch="//",
+              label="after one message each")
+        a.set_xticks(list(xs)); a.set_xticklabels(names)
         a.axhline(16, color="grey", lw=0.8, ls=":")
-        for i, v in enumerate(kib):
-            a.text(i, v, f"{v:.1f}", ha="center", va="bottom", fontsize=8)
-        conns = int(idle[0]["parameters"]["connections"])
+        for i, (v, w) in enumerate(zip(kib, later)):
+            a.text(i - 0.2, v, f"{v:.1f}", ha="center", va="bottom", fontsize=7)
+            if w:
+                a.text(i + 0.2, w, f"{w:.1f}", ha="center", va="bottom", fontsize=7)
+        a.legend(fontsize=8)
+        sizes = sorted({int(r["parameters"]["connections"]) for r in idle})
+        conns = f"{sizes[0]}" if len(sizes) == 1 else f"{sizes[0]}–{sizes[-1]}"
         a.set_ylabel("server RSS growth per connection, KiB"); a.set_title(f"idle: {conns} connections, one subscription each")
         plt.xticks(rotation=15, fontsize=8); fig.suptitle(sub, fontsize=9); fig.tight_layout()
         fig.savefig(os.path.join(out, "idle.png"), dpi=110); plt.close(fig); written.append("idle.png")

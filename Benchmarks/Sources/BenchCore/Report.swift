@@ -20,6 +20,9 @@ public struct StepResult: Codable, Sendable, Equatable {
     public var receiptLatency: LatencySummary?
     public var serverRSSBytes: Int?
     public var bytesPerConnection: Double?
+    /// Idle: the same once one message has reached every connection and they rest again; a
+    /// socket that has delivered keeps what that delivery grew.
+    public var bytesPerConnectionAfterDelivery: Double?
     public var cpuPercentAtRest: Double?
     /// CPU time per counted unit (delivery, message, request) over the step, in microseconds:
     /// the server's, and the load generator's own, which shares the machine's cores with it.
@@ -128,9 +131,10 @@ public struct RunReport: Codable, Sendable, Equatable {
             guard !rows.isEmpty else { continue }
             out += "## \(scenario)\n\n"
             if scenario == "idle" {
-                out += "| target | connections | server RSS | bytes per connection | CPU at rest | errors | note |\n|---|---|---|---|---|---|---|\n"
+                out += "| target | connections | server RSS | bytes per connection | after one message each | CPU at rest | errors | note |\n|---|---|---|---|---|---|---|---|\n"
                 for r in rows {
-                    out += "| \(r.target) | \(Int(r.parameters["connections"] ?? 0)) | \(r.serverRSSBytes.map { Self.fmt(Double($0) / 1_048_576) + " MiB" } ?? "–") | \(r.bytesPerConnection.map { Self.fmt($0 / 1024) + " KiB" } ?? "–") | \(r.cpuPercentAtRest.map { Self.fmt($0) + " %" } ?? "–") | \(r.errors) | \(r.note ?? "") |\n"
+                    let kib = { (bytes: Double?) in bytes.map { Self.fmt($0 / 1024) + " KiB" } ?? "–" }
+                    out += "| \(r.target) | \(Int(r.parameters["connections"] ?? 0)) | \(r.serverRSSBytes.map { Self.fmt(Double($0) / 1_048_576) + " MiB" } ?? "–") | \(kib(r.bytesPerConnection)) | \(kib(r.bytesPerConnectionAfterDelivery)) | \(r.cpuPercentAtRest.map { Self.fmt($0) + " %" } ?? "–") | \(r.errors) | \(r.note ?? "") |\n"
                 }
             } else {
                 out += "| target | load | throughput | p50 ms | p99 ms | p99.9 ms | max ms | lost | errors | CPU µs per unit: server / load generator |\(scenario == "pairs" ? " receipt p99 ms |" : "")\n"

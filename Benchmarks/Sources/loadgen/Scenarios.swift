@@ -1,5 +1,6 @@
 import BenchCore
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// The four scenarios, written once against `Target`.
@@ -239,11 +240,16 @@ struct Scenarios {
     func idle(_ spec: BenchConfig.Idle) async throws -> StepResult {
         log("idle: \(spec.connections) connections over \(spec.users) users on \(target.name)")
         let users = try await target.users(spec.users)
+        // One group of everyone, for the message that reaches every connection at the end.
+        let everyone = try await target.makeGroup(users)
         var m = StepResult(scenario: "idle", target: target.name, label: "connections=\(spec.connections)",
                             parameters: ["connections": Double(spec.connections), "users": Double(spec.users)], durationSeconds: spec.restSeconds)
         try await Task.sleep(for: .seconds(2))
         let before = serverPID.flatMap(ProcessStats.rssBytes)
-        let sessions = try await open(users, indexes: Array(0..<spec.connections)) { _, _, _ in }
+        let reached = NIOLockedValueBox(Set<Int>())
+        let sessions = try await open(users, indexes: Array(0..<spec.connections)) { i, _, _ in
+            reached.withLockedValue { _ = $0.insert(i) }
+        }
         try await Task.sleep(for: .seconds(min(5, spec.restSeconds)))
         let cpu0 = serverPID.flatMap(ProcessStats.cpuSeconds)
         let t0 = nowNanos()
@@ -261,6 +267,23 @@ struct Scenarios {
         if let cpu0, let cpu1 { m.cpuPercentAtRest = (cpu1 - cpu0) / (Double(nowNanos() - t0) / 1e9) * 100 }
         m.note = "RSS before connecting \(before.map { "\($0 / 1_048_576) MiB" } ?? "?")"
         log("  \(alive)/\(spec.connections) open, \(m.bytesPerConnection.map { Int($0) } ?? -1) bytes per connection, CPU at rest \(RunReport.fmt(m.cpuPercentAtRest ?? -1)) %")
+
+        // Then one message to everyone, and the same rest again: what a connection keeps once it
+        // has delivered something. The sender's own connections may not be told of its message.
+        let others = (0..<spec.connections).filter { $0 % users.count != 0 }.count
+        try await target.send(text: "one for everyone", conversationId: everyone, sender: users[0], session: sessions[0])
+        let deadline = nowNanos() + 60_000_000_000
+        while reached.withLockedValue({ $0.count }) < others, nowNanos() < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        let delivered = reached.withLockedValue { $0.count }
+        try await Task.sleep(for: .seconds(spec.restSeconds))
+        if let before, let later = serverPID.flatMap(ProcessStats.rssBytes) {
+            m.bytesPerConnectionAfterDelivery = Double(later - before) / Double(spec.connections)
+        }
+        m.note = (m.note ?? "") + "; the message to everyone reached \(delivered) connections"
+        if delivered < others { m.errors += 1 }
+        log("  one message to everyone: \(delivered)/\(spec.connections) connections reached, \(m.bytesPerConnectionAfterDelivery.map { Int($0) } ?? -1) bytes per connection after it")
         await closeAll(sessions)
         return m
     }

@@ -115,6 +115,7 @@ final class ReportTests: XCTestCase {
     func testMarkdownAndJSONRoundTrip() throws {
         var idle = StepResult(scenario: "idle", target: "ceiling", label: "connections=10", parameters: ["connections": 10], durationSeconds: 1)
         idle.bytesPerConnection = 4096
+        idle.bytesPerConnectionAfterDelivery = 6144
         idle.serverRSSBytes = 10 * 1_048_576
         idle.cpuPercentAtRest = 0.5
         var measured = step("ceiling", members: 1000, throughput: 20_000)
@@ -124,7 +125,7 @@ final class ReportTests: XCTestCase {
         let md = report.markdown()
         XCTAssertTrue(md.contains("| ceiling | members=100 | 1235 deliveries/s | 10.0 | 10.0 | 10.0 | 10.0 | 0.00% | 0 | – |"), md)
         XCTAssertTrue(md.contains("| ceiling | members=1000 | 20000 deliveries/s | 10.0 | 10.0 | 10.0 | 10.0 | 0.00% | 0 | 19.5 / 11.6 |"), md)
-        XCTAssertTrue(md.contains("| ceiling | 10 | 10.0 MiB | 4.00 KiB | 0.50 % |"), md)
+        XCTAssertTrue(md.contains("| ceiling | 10 | 10.0 MiB | 4.00 KiB | 6.00 KiB | 0.50 % |"), md)
         XCTAssertTrue(md.contains("## Not run\n\n- pairs on x: failed"))
         let back = try JSONDecoder().decode(RunReport.self, from: report.json())
         XCTAssertEqual(back, report)
