@@ -34,14 +34,19 @@ final class PresenceSweepTests: XCTestCase {
 
             for id in users { await presence.disconnected(id) }
             await presence.connected(stays)
-            // Wait past the grace period for the sweep (polling: no timing is asserted).
+            // Wait past the grace period for the sweep (polling: no timing is asserted). Whenever
+            // someone reads as OFFLINE, their last-seen time must already be there.
             var online = -1
-            for _ in 0..<100 {
+            var offlineWithoutLastSeen = 0
+            for _ in 0..<400 {
+                let read = try await presence.presence(of: leaves)
+                offlineWithoutLastSeen += read.filter { $0.status == .offline && $0.lastSeenAt == nil }.count
                 online = try await Self.online(db, users, logger)
                 if online == 1 { break }
-                try await Task.sleep(for: .milliseconds(100))
+                try await Task.sleep(for: .milliseconds(5))
             }
             XCTAssertEqual(online, 1, "everyone who left is offline")
+            XCTAssertEqual(offlineWithoutLastSeen, 0, "nobody reads as OFFLINE before their last-seen time is written")
             let statuses = try await presence.presence(of: [stays] + leaves)
             XCTAssertEqual(statuses.first?.status, .online, "came back within the grace period")
             XCTAssertEqual(Set(statuses.dropFirst().map(\.status)), [.offline])

@@ -137,8 +137,7 @@ public actor PresenceService: Service {
             for id in gone { local[id] = nil }
             guard !gone.isEmpty else { continue }
             do {
-                try await db.query("DELETE FROM presence WHERE user_id = ANY(\(gone)) AND gateway_id = \(gatewayId)", logger: logger)
-                try await announceOfflineIfGone(gone)
+                try await announceOfflineIfGone(gone, leavingHere: true)
             } catch {
                 logger.error("presence update failed", metadata: ["error": "\(error)", "users": "\(gone.count)"])
             }
@@ -146,12 +145,18 @@ public actor PresenceService: Service {
         offlineSweep = nil
     }
 
-    private func announceOfflineIfGone(_ users: [UUID]) async throws {
+    /// With `leavingHere`, this gateway's rows of `users` are removed in the same statement that
+    /// stamps `last_seen_at`: done in two, a reader between them saw someone OFFLINE who had never
+    /// been given a last-seen time.
+    private func announceOfflineIfGone(_ users: [UUID], leavingHere: Bool = false) async throws {
         guard !users.isEmpty else { return }
+        let leaving = leavingHere ? users : []
         let rows = try await db.query("""
+            WITH left_here AS (DELETE FROM presence WHERE user_id = ANY(\(leaving)) AND gateway_id = \(gatewayId))
             UPDATE users SET last_seen_at = now() WHERE id = ANY(\(users)) AND NOT EXISTS (
                 SELECT 1 FROM presence p JOIN gateways g ON g.id = p.gateway_id
-                WHERE p.user_id = users.id AND g.heartbeat_at > now() - make_interval(secs => \(Self.seconds(policy.gatewayTimeout))))
+                WHERE p.user_id = users.id AND g.heartbeat_at > now() - make_interval(secs => \(Self.seconds(policy.gatewayTimeout)))
+                  AND NOT (p.gateway_id = \(gatewayId) AND p.user_id = ANY(\(leaving))))
             RETURNING id, last_seen_at
             """, logger: logger)
         for try await (id, seen) in rows.decode((UUID, Date).self) {
@@ -218,8 +223,8 @@ public actor PresenceService: Service {
         // Leaving: our connections stop counting at once rather than after the timeout.
         let users = Array(local.keys)
         local.removeAll()
+        try? await announceOfflineIfGone(users, leavingHere: true)
         _ = try? await db.query("DELETE FROM gateways WHERE id = \(gatewayId)", logger: logger)
-        try? await announceOfflineIfGone(users)
     }
 
     private func beat() async throws {
