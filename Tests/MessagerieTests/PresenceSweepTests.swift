@@ -1,7 +1,9 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import PostgresNIO
 import Resolvers
+import ServiceLifecycle
 import XCTest
 
 @testable import Gateway
@@ -51,6 +53,88 @@ final class PresenceSweepTests: XCTestCase {
             XCTAssertEqual(statuses.first?.status, .online, "came back within the grace period")
             XCTAssertEqual(Set(statuses.dropFirst().map(\.status)), [.offline])
             XCTAssertTrue(statuses.dropFirst().allSatisfy { $0.lastSeenAt != nil }, "OFFLINE carries lastSeenAt")
+        }
+    }
+
+    /// A gateway that stops beating takes its connections with it. Whoever was connected only
+    /// there reads as OFFLINE at once, last seen when it last beat; a live gateway's beat then
+    /// removes it, stamps that same time and announces them, once. Someone also connected to the
+    /// live gateway stays ONLINE and is announced nothing.
+    func testPeopleOfAGatewayThatStoppedBeatingGoOfflineLastSeenWhenItLastBeat() async throws {
+        let logger: Logger = {
+            var logger = Logger(label: "messagerie.tests.presence")
+            logger.logLevel = .critical
+            return logger
+        }()
+        let endpoint = try await TestDatabase.shared.freshDatabase()
+        let migrations = GatewayHarness.packageRoot + "/migrations"
+        try await withDatabasePool(endpoint, logger: logger) { db in
+            _ = try await Migrator(directory: migrations).apply(db, logger: logger)
+            let only = UUID(), also = UUID()
+            for (index, id) in [only, also].enumerated() {
+                try await db.query(
+                    "INSERT INTO users (id, phone, display_name) VALUES (\(id), \(String(format: "+234831%07d", index)), 'P')", logger: logger)
+            }
+            var policy = PresencePolicy()
+            policy.heartbeat = .milliseconds(100)
+            policy.gatewayTimeout = .seconds(5)
+            let hub = EventHub()
+            let publisher = EventPublisher(db: db, logger: logger)
+            let dying = PresenceService(db: db, logger: logger, events: publisher, policy: policy)
+            let live = PresenceService(db: db, logger: logger, events: publisher, policy: policy)
+            await dying.connected(only)
+            await dying.connected(also)
+            await live.connected(also)
+            var lastBeat = Date.distantPast
+            for try await at in try await db.query(
+                "UPDATE gateways SET heartbeat_at = now() - interval '1 minute' WHERE id = \(dying.gatewayId) RETURNING heartbeat_at",
+                logger: logger
+            ).decode(Date.self) {
+                lastBeat = at
+            }
+
+            let before = try await live.presence(of: [only, also])
+            XCTAssertEqual(before.map(\.status), [.offline, .online])
+            XCTAssertEqual(before[0].lastSeenAt?.timeIntervalSince1970 ?? 0, lastBeat.timeIntervalSince1970, accuracy: 0.001)
+
+            let announced = NIOLockedValueBox<[DomainEvent]>([])
+            let (_, events) = hub.subscribe()
+            let listening = ServiceGroup(
+                services: [publisher, EventListener(endpoint: endpoint, hub: hub, logger: logger)], gracefulShutdownSignals: [], logger: logger)
+            let services = Task { try await listening.run() }
+            let collector = Task {
+                // The ONLINE events of the connections above may be heard too, whenever they go out.
+                for await event in events {
+                    if case .presence(_, .offline, _) = event { announced.withLockedValue { $0.append(event) } }
+                }
+            }
+            try await hub.untilListening()
+            let beating = Task { try await live.run() }
+            try await eventually("the OFFLINE of the one connected only to the gateway that stopped") {
+                announced.withLockedValue { !$0.isEmpty }
+            }
+            // A few more beats: nobody else may be announced OFFLINE, nor this one again.
+            try await Task.sleep(for: .milliseconds(500))
+            let heard = announced.withLockedValue { $0 }
+            // Stopped after the snapshot: a gateway that stops announces its own people offline.
+            beating.cancel()
+            await listening.triggerGracefulShutdown()
+            _ = try? await services.value
+            collector.cancel()
+
+            XCTAssertEqual(heard.count, 1, "\(heard)")
+            guard case .presence(let userId, let status, let seen) = heard.first else { return XCTFail("\(heard)") }
+            XCTAssertEqual(userId, only)
+            XCTAssertEqual(status, .offline)
+            XCTAssertEqual(seen?.timeIntervalSince1970 ?? 0, lastBeat.timeIntervalSince1970, accuracy: 0.001)
+            var gateways = 0
+            for try await count in try await db.query("SELECT count(*) FROM gateways WHERE id = \(dying.gatewayId)", logger: logger).decode(Int.self) {
+                gateways = count
+            }
+            XCTAssertEqual(gateways, 0, "the gateway that stopped is removed")
+            let after = try await live.presence(of: [only, also])
+            XCTAssertEqual(after.map(\.status), [.offline, .online])
+            XCTAssertEqual(after[0].lastSeenAt?.timeIntervalSince1970 ?? 0, lastBeat.timeIntervalSince1970, accuracy: 0.001, "the same time as before the sweep")
         }
     }
 

@@ -137,7 +137,7 @@ public actor PresenceService: Service {
             for id in gone { local[id] = nil }
             guard !gone.isEmpty else { continue }
             do {
-                try await announceOfflineIfGone(gone, leavingHere: true)
+                try await leaveAndAnnounceOffline(gone)
             } catch {
                 logger.error("presence update failed", metadata: ["error": "\(error)", "users": "\(gone.count)"])
             }
@@ -145,18 +145,17 @@ public actor PresenceService: Service {
         offlineSweep = nil
     }
 
-    /// With `leavingHere`, this gateway's rows of `users` are removed in the same statement that
-    /// stamps `last_seen_at`: done in two, a reader between them saw someone OFFLINE who had never
-    /// been given a last-seen time.
-    private func announceOfflineIfGone(_ users: [UUID], leavingHere: Bool = false) async throws {
+    /// This gateway's rows of `users` are removed in the same statement that stamps the
+    /// `last_seen_at` of those left with no connection anywhere: done in two, a reader between
+    /// them saw someone OFFLINE who had never been given a last-seen time.
+    private func leaveAndAnnounceOffline(_ users: [UUID]) async throws {
         guard !users.isEmpty else { return }
-        let leaving = leavingHere ? users : []
         let rows = try await db.query("""
-            WITH left_here AS (DELETE FROM presence WHERE user_id = ANY(\(leaving)) AND gateway_id = \(gatewayId))
+            WITH left_here AS (DELETE FROM presence WHERE user_id = ANY(\(users)) AND gateway_id = \(gatewayId))
             UPDATE users SET last_seen_at = now() WHERE id = ANY(\(users)) AND NOT EXISTS (
                 SELECT 1 FROM presence p JOIN gateways g ON g.id = p.gateway_id
-                WHERE p.user_id = users.id AND g.heartbeat_at > now() - make_interval(secs => \(Self.seconds(policy.gatewayTimeout)))
-                  AND NOT (p.gateway_id = \(gatewayId) AND p.user_id = ANY(\(leaving))))
+                WHERE p.user_id = users.id AND p.gateway_id <> \(gatewayId)
+                  AND g.heartbeat_at > now() - make_interval(secs => \(Self.seconds(policy.gatewayTimeout))))
             RETURNING id, last_seen_at
             """, logger: logger)
         for try await (id, seen) in rows.decode((UUID, Date).self) {
@@ -190,11 +189,16 @@ public actor PresenceService: Service {
         var result: [UUID: PresenceInfo] = [:]
         let timeout = Self.seconds(policy.gatewayTimeout)
         let away = Self.seconds(policy.awayAfter)
+        // Someone whose only gateway stopped beating is offline before any sweep says so, last
+        // seen when that gateway last beat (what the sweep will stamp).
         for try await (id, seen, online, idle) in try await db.query("""
-            SELECT u.id, u.last_seen_at, p.user_id IS NOT NULL, COALESCE(p.latest < now() - make_interval(secs => \(away)), false)
+            SELECT u.id, CASE WHEN p.online THEN u.last_seen_at ELSE GREATEST(u.last_seen_at, p.lost) END,
+                   COALESCE(p.online, false), COALESCE(p.latest < now() - make_interval(secs => \(away)), false)
             FROM users u LEFT JOIN LATERAL (
-                SELECT p.user_id, max(p.last_activity_at) AS latest FROM presence p JOIN gateways g ON g.id = p.gateway_id
-                WHERE p.user_id = u.id AND g.heartbeat_at > now() - make_interval(secs => \(timeout)) GROUP BY p.user_id
+                SELECT bool_or(g.heartbeat_at > now() - make_interval(secs => \(timeout))) AS online,
+                       max(p.last_activity_at) FILTER (WHERE g.heartbeat_at > now() - make_interval(secs => \(timeout))) AS latest,
+                       max(g.heartbeat_at) FILTER (WHERE g.heartbeat_at <= now() - make_interval(secs => \(timeout))) AS lost
+                FROM presence p JOIN gateways g ON g.id = p.gateway_id WHERE p.user_id = u.id
             ) p ON true
             WHERE u.id = ANY(\(userIds))
             """, logger: logger).decode((UUID, Date?, Bool, Bool).self)
@@ -223,7 +227,7 @@ public actor PresenceService: Service {
         // Leaving: our connections stop counting at once rather than after the timeout.
         let users = Array(local.keys)
         local.removeAll()
-        try? await announceOfflineIfGone(users, leavingHere: true)
+        try? await leaveAndAnnounceOffline(users)
         _ = try? await db.query("DELETE FROM gateways WHERE id = \(gatewayId)", logger: logger)
     }
 
@@ -238,16 +242,26 @@ public actor PresenceService: Service {
                 logger: logger)
             events.publish(.presence(userId: userId, status: .away, lastSeenAt: nil))
         }
-        // Gateways that stopped beating: their people may now be offline.
-        var orphaned: [UUID] = []
-        for try await user in try await db.query("""
-            WITH dead AS (DELETE FROM gateways WHERE heartbeat_at < now() - make_interval(secs => \(Self.seconds(policy.gatewayTimeout))) RETURNING id)
-            SELECT DISTINCT p.user_id FROM presence p WHERE p.gateway_id IN (SELECT id FROM dead)
-            """, logger: logger).decode(UUID.self)
-        {
-            orphaned.append(user)
+        try await announceOrphanedOffline()
+    }
+
+    /// Gateways that stopped beating are removed, and their people with no connection left
+    /// anywhere are stamped last seen when their gateway last beat, in one statement: the same
+    /// time `presence(of:)` reports for them from the moment the gateway is late.
+    private func announceOrphanedOffline() async throws {
+        let timeout = Self.seconds(policy.gatewayTimeout)
+        let rows = try await db.query("""
+            WITH dead AS (DELETE FROM gateways WHERE heartbeat_at < now() - make_interval(secs => \(timeout)) RETURNING id, heartbeat_at),
+            orphaned AS (SELECT p.user_id, max(d.heartbeat_at) AS seen FROM presence p JOIN dead d ON d.id = p.gateway_id GROUP BY p.user_id)
+            UPDATE users SET last_seen_at = GREATEST(users.last_seen_at, orphaned.seen) FROM orphaned
+            WHERE users.id = orphaned.user_id AND NOT EXISTS (
+                SELECT 1 FROM presence p JOIN gateways g ON g.id = p.gateway_id
+                WHERE p.user_id = users.id AND g.heartbeat_at > now() - make_interval(secs => \(timeout)))
+            RETURNING users.id, users.last_seen_at
+            """, logger: logger)
+        for try await (id, seen) in rows.decode((UUID, Date).self) {
+            events.publish(.presence(userId: id, status: .offline, lastSeenAt: seen))
         }
-        try await announceOfflineIfGone(orphaned)
     }
 
     static func seconds(_ duration: Duration) -> Double {
