@@ -28,6 +28,20 @@ final class LiveFeedRoutingTests: XCTestCase {
         XCTAssertNil(plan[stranger], "presence goes to the person's contacts only")
     }
 
+    /// A message, and what is said about it, is for the members who had joined before it.
+    func testAMessageIsForTheMembersWhoJoinedBeforeIt() {
+        var audience = ConversationAudience()
+        audience.add(ada, joinedSeq: 0)
+        audience.add(bola, joinedSeq: 4)
+        XCTAssertEqual(audience.seeing(5), [ada, bola])
+        audience.add(chidi, joinedSeq: 7)
+        XCTAssertEqual(audience.members, [ada, bola, chidi], "typing and presence go to every member")
+        XCTAssertEqual(audience.seeing(8), [ada, bola, chidi])
+        XCTAssertEqual(audience.seeing(7), [ada, bola], "joined_seq is the last message before the joining")
+        XCTAssertEqual(audience.seeing(4), [ada])
+        XCTAssertEqual(audience.seeing(1), [ada])
+    }
+
     func testNewMessagesOfABatchGoOutInSequenceOrderOthersKeepTheirPlace() {
         let conversation = UUID(), other = UUID()
         func created(_ seq: Int64, in id: UUID = conversation) -> DomainEvent {

@@ -175,6 +175,41 @@ final class SocketIOMessagingTests: XCTestCase {
         }
     }
 
+    /// The audience of a live event is read when it is delivered. Someone added to the group
+    /// after a message was written, but before its notification went out, must not be shown it:
+    /// they see only what follows their joining, live as in history. Here the message is written
+    /// straight into the log, the member added by SQL, and only then is the message announced.
+    func testAMemberAddedAfterAMessageIsNotShownItLive() async throws {
+        try await withGateway(Self.settings) { gw in
+            let users = try await gw.signInUsers(3, series: 80)
+            let (owner, member, late) = (users[0], users[1], users[2])
+            let group = try await gw.createGroup(owner, title: "Before you", members: [member])
+            let receiver = try await SocketIOPollingClient.open(gw)
+            try await receiver.send(Self.connectPayload(late.accessToken))
+            _ = try await receiver.untilConnected()
+
+            let written = try await gw.harness.column("""
+                WITH c AS (UPDATE conversations SET last_seq = last_seq + 1 WHERE id = '\(group)' RETURNING id, last_seq)
+                INSERT INTO messages (id, conversation_id, seq, sender_id, kind, deleted_at)
+                SELECT gen_random_uuid(), id, last_seq, '\(owner.userId)', 'USER', now() FROM c RETURNING id::text || ' ' || seq::text
+                """)
+            let earlier = try XCTUnwrap(written.first ?? nil).split(separator: " ")
+            let (earlierId, earlierSeq) = (String(earlier[0]), String(earlier[1]))
+            try await gw.harness.execute(
+                "INSERT INTO conversation_members (conversation_id, user_id, role, joined_seq) VALUES ('\(group)', '\(late.userId)', 'MEMBER', \(earlierSeq))",
+                """
+                SELECT pg_notify('messagerie_events', '[{"messageCreated":{"conversationId":"\(group)","messageId":"\(earlierId)","seq":\(earlierSeq),"senderId":"\(owner.userId)"}}]')
+                """)
+            try await gw.send(owner, in: group, text: "after you joined")
+            var packets: [String] = []
+            while !packets.contains(where: { $0.contains("after you joined") }) { packets += try await receiver.packets(1) }
+            XCTAssertFalse(packets.contains { $0.contains(earlierId) }, "the message from before the joining was delivered: \(packets)")
+            // The member who was there all along is shown it.
+            let history = try await gw.messagesPage(member, group, last: 10)
+            XCTAssertTrue(history.text.contains(earlierId), history.text)
+        }
+    }
+
     func testAMessageSentOnOneGatewayReachesASocketOnAnother() async throws {
         try await withGateway(Self.settings) { gw in
             let users = try await gw.signInUsers(2, series: 74)

@@ -277,27 +277,28 @@ public final class LiveFeed: Service, Sendable {
                 guard let message = messages[id] else { continue }
                 if let senderId, stopTyping(conversationId, senderId) {
                     live.append(.typing(conversationId: conversationId, userId: senderId, isTyping: false, at: Date(),
-                                        audience: audiences[conversationId] ?? []))
+                                        audience: audiences[conversationId]?.members ?? []))
                 }
-                live.append(.message(message, audience: audiences[conversationId] ?? []))
+                live.append(.message(message, audience: audiences[conversationId]?.seeing(message.seq) ?? []))
             case .receipt(let conversationId, let ids, let userId, let status, let at):
                 for id in ids { if let message = messages[id] {
-                    live.append(.status(message, userId: userId, status: status, at: at, audience: audiences[conversationId] ?? []))
+                    live.append(.status(message, userId: userId, status: status, at: at, audience: audiences[conversationId]?.seeing(message.seq) ?? []))
                 } }
             case .reaction(let conversationId, let id, let userId, let emoji, let added, let at):
                 guard let message = messages[id] else { continue }
-                live.append(.reaction(message, userId: userId, emoji: emoji, added: added, at: at, audience: audiences[conversationId] ?? []))
+                live.append(.reaction(message, userId: userId, emoji: emoji, added: added, at: at,
+                                      audience: audiences[conversationId]?.seeing(message.seq) ?? []))
             case .typing(let conversationId, let userId, let isTyping, let at):
                 let key = TypingKey(conversationId: conversationId, userId: userId)
                 typing.withLockedValue { $0[key] = isTyping ? ContinuousClock.now + typingTimeout : nil }
                 live.append(.typing(conversationId: conversationId, userId: userId, isTyping: isTyping, at: at,
-                                    audience: audiences[conversationId] ?? []))
+                                    audience: audiences[conversationId]?.members ?? []))
             case .presence(let userId, let status, let lastSeenAt):
                 // One conversation (the common case) shares its member set; no copy per event.
                 let conversations = memberships[userId] ?? []
                 let audience = conversations.count == 1
-                    ? audiences[conversations[0]] ?? []
-                    : conversations.reduce(into: Set<UUID>()) { $0.formUnion(audiences[$1] ?? []) }
+                    ? audiences[conversations[0]]?.members ?? []
+                    : conversations.reduce(into: Set<UUID>()) { $0.formUnion(audiences[$1]?.members ?? []) }
                 live.append(.presence(userId: userId, status: status, lastSeenAt: lastSeenAt, audience: audience))
             case .membership(let conversationId, let userIds):
                 live.append(.membership(conversationId: conversationId, userIds: userIds))
@@ -326,7 +327,7 @@ public final class LiveFeed: Service, Sendable {
             let audiences = (try? await loadAudiences(Array(Set(expired.map(\.conversationId))))) ?? [:]
             broadcast(expired.map {
                 .typing(conversationId: $0.conversationId, userId: $0.userId, isTyping: false, at: Date(),
-                        audience: audiences[$0.conversationId] ?? [])
+                        audience: audiences[$0.conversationId]?.members ?? [])
             })
         }
     }
@@ -363,13 +364,13 @@ public final class LiveFeed: Service, Sendable {
         return result
     }
 
-    private func loadAudiences(_ ids: [UUID]) async throws -> [UUID: Set<UUID>] {
+    private func loadAudiences(_ ids: [UUID]) async throws -> [UUID: ConversationAudience] {
         guard !ids.isEmpty else { return [:] }
-        var result: [UUID: Set<UUID>] = [:]
+        var result: [UUID: ConversationAudience] = [:]
         for row in try await core.db.execute(ConversationAudiences(conversationIds: ids), logger: core.logger).rows {
             var columns = ColumnReader(row)
             let conversationId = try columns.next(UUID.self)
-            result[conversationId, default: []].insert(try columns.next(UUID.self))
+            result[conversationId, default: ConversationAudience()].add(try columns.next(UUID.self), joinedSeq: try columns.next(Int64.self))
         }
         return result
     }
