@@ -138,6 +138,9 @@ public actor PresenceService: Service {
             guard !gone.isEmpty else { continue }
             do {
                 try await leaveAndAnnounceOffline(gone)
+                // The actor let others in while the statement ran: whoever came back meanwhile
+                // found their row still there, and it has just been removed.
+                try await restore(gone)
             } catch {
                 logger.error("presence update failed", metadata: ["error": "\(error)", "users": "\(gone.count)"])
             }
@@ -161,6 +164,20 @@ public actor PresenceService: Service {
         for try await (id, seen) in rows.decode((UUID, Date).self) {
             events.publish(.presence(userId: id, status: .offline, lastSeenAt: seen))
         }
+    }
+
+    /// Puts back this gateway's rows of those of `users` connected here now, and announces them
+    /// again as they are.
+    private func restore(_ users: [UUID]) async throws {
+        let here = users.compactMap { id in local[id].flatMap { $0.connections > 0 ? (id, $0) : nil } }
+        guard !here.isEmpty else { return }
+        try await db.query("""
+            INSERT INTO presence (user_id, gateway_id, connections, last_activity_at)
+            SELECT u, \(gatewayId), n, CASE WHEN a THEN now() - make_interval(secs => \(Self.seconds(policy.awayAfter))) ELSE now() END
+            FROM unnest(\(here.map(\.0))::uuid[], \(here.map(\.1.connections))::int[], \(here.map(\.1.away))::bool[]) AS t(u, n, a)
+            ON CONFLICT (user_id, gateway_id) DO UPDATE SET connections = EXCLUDED.connections
+            """, logger: logger)
+        events.publish(here.map { .presence(userId: $0.0, status: $0.1.away ? .away : .online, lastSeenAt: nil) })
     }
 
     private func liveConnections(of userId: UUID) async throws -> Int {
@@ -232,7 +249,21 @@ public actor PresenceService: Service {
     }
 
     private func beat() async throws {
-        try await db.query("UPDATE gateways SET heartbeat_at = now() WHERE id = \(gatewayId)", logger: logger)
+        // A gateway that could not beat for longer than the timeout (a stall, the database out
+        // of reach) was removed by another one, its rows with it: it registers again and puts
+        // back the rows of everyone still connected here, who were announced OFFLINE.
+        var registeredAgain = false
+        for try await inserted in try await db.query("""
+            INSERT INTO gateways (id) VALUES (\(gatewayId)) ON CONFLICT (id) DO UPDATE SET heartbeat_at = now() RETURNING xmax = 0
+            """, logger: logger).decode(Bool.self)
+        {
+            registeredAgain = inserted
+        }
+        registered = true
+        if registeredAgain {
+            logger.warning("this gateway had been taken for dead; its connections are counted again")
+            try await restore(Array(local.keys))
+        }
         // Idle people become AWAY.
         let now = ContinuousClock.now
         for (userId, state) in local where state.connections > 0 && !state.away && now - state.lastActivity >= policy.awayAfter {
