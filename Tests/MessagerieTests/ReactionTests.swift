@@ -60,6 +60,35 @@ final class ReactionTests: XCTestCase {
         }
     }
 
+    /// Reactions racing the message's deletion: whatever order they land in, the tombstone keeps
+    /// none, and each reaction either went in before the deletion or was refused as too late.
+    func testReactionsRacingADeletionLeaveNoneOnTheTombstone() async throws {
+        try await withGateway { gw in
+            let users = try await gw.signInUsers(5)
+            let author = users[0], others = Array(users[1...])
+            let group = try await gw.createGroup(author, title: "Race", members: others)
+            for round in 0..<3 {
+                let sent = try await gw.send(author, in: group, text: "soon gone \(round)")
+                let id = try XCTUnwrap(sent["id"] as? String)
+                let codes = try await withThrowingTaskGroup(of: String?.self) { race in
+                    for user in others {
+                        for emoji in ["👍", "🎉", "❤️", "😂", "🙏", "👀"] {
+                            race.addTask { try await gw.call(user, Self.add, ["m": id, "e": emoji]).errorCode }
+                        }
+                    }
+                    race.addTask {
+                        try await gw.ok(author, "mutation($id: ID!) { deleteMessage(id: $id) { id } }", ["id": id], at: "deleteMessage")
+                        return nil
+                    }
+                    return try await race.reduce(into: [String?]()) { $0.append($1) }
+                }
+                XCTAssertEqual(Set(codes.compactMap { $0 }).subtracting(["CONFLICT"]), [], "\(codes)")
+                let left = try await gw.harness.column("SELECT count(*)::text FROM message_reactions WHERE message_id = '\(id)'")
+                XCTAssertEqual(left, ["0"], "round \(round)")
+            }
+        }
+    }
+
     func testOnlySingleEmojiAreAccepted() async throws {
         try await withGateway { gw in
             let users = try await gw.signInUsers(2)

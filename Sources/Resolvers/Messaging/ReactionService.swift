@@ -31,14 +31,27 @@ public struct ReactionService: Sendable {
     public func add(messageId: UUID, emoji raw: String, viewer: Viewer) async throws -> Message {
         let emoji = try Self.validEmoji(raw)
         let message = try await reactable(messageId, viewer: viewer)
-        var added = false
-        for try await _ in try await core.db.query("""
-            INSERT INTO message_reactions (message_id, user_id, emoji) VALUES (\(messageId), \(viewer.userId), \(emoji))
-            ON CONFLICT DO NOTHING RETURNING 1
-            """, logger: core.logger)
+        // Checked again as the row is written: a deletion that commits after `reactable` read the
+        // message removed the reactions it saw, and a reaction written later would have stayed on
+        // the tombstone. FOR SHARE waits for such a deletion and then sees it.
+        var added = false, gone = true
+        for try await inserted in try await core.db.query("""
+            WITH live AS (
+                SELECT m.id FROM messages m WHERE m.id = \(messageId) AND m.deleted_at IS NULL
+                  AND EXISTS (SELECT 1 FROM conversation_members cm
+                              WHERE cm.conversation_id = m.conversation_id AND cm.user_id = \(viewer.userId) AND cm.left_at IS NULL)
+                FOR SHARE OF m
+            ), written AS (
+                INSERT INTO message_reactions (message_id, user_id, emoji) SELECT id, \(viewer.userId), \(emoji) FROM live
+                ON CONFLICT DO NOTHING RETURNING 1
+            )
+            SELECT EXISTS (SELECT 1 FROM written) FROM live
+            """, logger: core.logger).decode(Bool.self)
         {
-            added = true
+            added = inserted
+            gone = false
         }
+        if gone { _ = try await reactable(messageId, viewer: viewer) }
         if added {
             core.events.publish(.reaction(conversationId: message.conversationId, messageId: messageId, userId: viewer.userId,
                                           emoji: emoji, added: true, at: Date()))
