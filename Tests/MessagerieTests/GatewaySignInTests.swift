@@ -376,6 +376,39 @@ final class GatewaySignInTests: XCTestCase {
         }
     }
 
+    /// A new code that could not be sent leaves the earlier one usable, and a new code that was
+    /// sent replaces it.
+    func testAnUndeliveredCodeLeavesTheEarlierOneUsable() async throws {
+        try await withGateway(["OTP_RESEND_COOLDOWN_SECONDS": "0"]) { gw in
+            let phone = "+2348012345698"
+            let first = try await gw.requestOtp(phone)
+            XCTAssertNil(first.firstError, first.text)
+            let earlier = try await gw.harness.latestCode(to: phone)
+            gw.harness.termiiMode.failureStatus = 500
+            let failed = try await gw.requestOtp(phone)
+            XCTAssertEqual(failed.errorCode, "INTERNAL", failed.text)
+            gw.harness.termiiMode.failureStatus = nil
+            let verified = try await gw.verifyOtp(phone, code: earlier, displayName: "Still Here")
+            XCTAssertNil(verified.firstError, verified.text)
+
+            let again = try await gw.requestOtp(phone)
+            XCTAssertNil(again.firstError, again.text)
+            let newer = try await gw.harness.latestCode(to: phone)
+            let third = try await gw.requestOtp(phone)
+            XCTAssertNil(third.firstError, third.text)
+            let latest = try await gw.harness.latestCode(to: phone)
+            if newer != latest {
+                let stale = try await gw.verifyOtp(phone, code: newer)
+                XCTAssertEqual(stale.errorCode, "BAD_USER_INPUT", "a replaced code no longer signs in: \(stale.text)")
+            }
+            let unconsumed = try await gw.harness.column(
+                "SELECT count(*)::text FROM otp_challenges WHERE phone = '\(phone)' AND consumed_at IS NULL")
+            XCTAssertEqual(unconsumed, ["1"], "only the latest code is still open")
+            let signedIn = try await gw.verifyOtp(phone, code: latest)
+            XCTAssertNil(signedIn.firstError, signedIn.text)
+        }
+    }
+
     // MARK: Tokens
 
     func testAnonymousRequests() async throws {

@@ -75,10 +75,6 @@ public struct AuthService: Sendable {
                         "Too many codes requested from this address", retryAfterSeconds: max(1, Int((ipWindow ?? 3600).rounded(.up))))
                 }
             }
-            // A new code supersedes any earlier one.
-            try await connection.query(
-                "UPDATE otp_challenges SET consumed_at = now() WHERE phone = \(phone) AND consumed_at IS NULL",
-                logger: logger)
             let inserted = try await connection.query("""
                 INSERT INTO otp_challenges (phone, code_hash, requested_ip, expires_at)
                 VALUES (\(phone), \(digest), \(ip), now() + make_interval(secs => \(policy.codeLifetimeSeconds)))
@@ -96,6 +92,14 @@ public struct AuthService: Sendable {
             if let domain = error as? DomainError { throw domain }
             throw DomainError.upstream("SMS provider failed")
         }
+        // The new code supersedes the earlier ones once it was sent, not before: a code that
+        // could not be sent leaves the earlier one usable. (Only the latest code is ever checked,
+        // so a failure here changes nothing a person sees.)
+        _ = try? await db.query("""
+            UPDATE otp_challenges SET consumed_at = now()
+            WHERE phone = \(phone) AND consumed_at IS NULL AND id <> \(challengeId)
+              AND created_at < (SELECT created_at FROM otp_challenges WHERE id = \(challengeId))
+            """, logger: logger)
         return OTPChallengeInfo(phone: phone, expiresAt: expiresAt, retryAfterSeconds: policy.resendCooldownSeconds)
     }
 
