@@ -20,7 +20,7 @@ final class LiveMessageCache: Sendable {
     /// keep the slab of that wait (1 KB) for its life.
     private enum Entry {
         case loading(Task<SharedMessage?, Never>)
-        case ready(SharedMessage?)
+        case ready(SharedMessage)
     }
 
     private let entries = NIOLockedValueBox(Entries())
@@ -35,13 +35,15 @@ final class LiveMessageCache: Sendable {
             if let existing = entries.messages[message.id] { return existing }
             let task = Task { [entries = self.entries] in
                 let shared = await load().map { SharedMessage(message, parts: $0) }
+                // A load that failed is not kept: the sockets that come later read again.
                 entries.withLockedValue { entries in
-                    if case .loading? = entries.messages[message.id] { entries.messages[message.id] = .ready(shared) }
+                    if case .loading? = entries.messages[message.id] { entries.messages[message.id] = shared.map(Entry.ready) }
                 }
                 return shared
             }
             entries.messages[message.id] = .loading(task)
-            entries.order.append(message.id)
+            // A message read again after a failed load keeps its place.
+            if !entries.order.contains(message.id) { entries.order.append(message.id) }
             if entries.order.count > capacity {
                 let evicted = entries.order.removeFirst()
                 entries.messages[evicted] = nil

@@ -165,17 +165,24 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
     private func forward() async {
         guard let feed = state.withLockedValue({ $0.feed }) else { return }
         var events = feed.makeAsyncIterator()
+        var undelivered = false
         while true {
             await socket.room(below: Self.writeAhead)
             guard !Task.isCancelled, let event = await events.next() else { break }
-            await deliver(event)
+            guard await deliver(event) else {
+                undelivered = true
+                break
+            }
         }
         // The feed ends when this client fell too far behind, or when the gateway's LISTEN came
-        // back after a drop: either way it missed events. Its Engine.IO session is closed rather
-        // than the namespace left, because a Socket.IO client reconnects by itself after a closed
-        // transport (and recovers with its `pid` and offset) but stays away after a DISCONNECT.
+        // back after a drop; a new message whose parts could not be read (the database out of
+        // reach for a moment) cannot be shown. Either way the client missed something. Its
+        // Engine.IO session is closed rather than the namespace left, because a Socket.IO client
+        // reconnects by itself after a closed transport (and recovers with its `pid` and offset)
+        // but stays away after a DISCONNECT.
         if !Task.isCancelled {
-            await socket.session.close(reason: feed.wasInterrupted ? "live events interrupted" : "fell too far behind")
+            let reason = undelivered ? "a message could not be read" : feed.wasInterrupted ? "live events interrupted" : "fell too far behind"
+            await socket.session.close(reason: reason)
         }
     }
 
@@ -191,8 +198,9 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
     /// the forward task once needed stays with the socket for its life (heaptrack: of the 7.8 KB of
     /// slabs a socket kept after its first message, 4.5 KB were frames of this path). Out of
     /// line itself, so that `forward`'s own frame, in which every idle socket waits, stays small.
+    /// False when a new message could not be shown to this socket.
     @inline(never)
-    private func deliver(_ event: LiveEvent) async {
+    private func deliver(_ event: LiveEvent) async -> Bool {
         switch duty(for: event) {
         case .emit(let name, let argument)?: await socket.emit(name, args: [argument])
         case .newMessage(let message)?:
@@ -201,12 +209,13 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
             switch packet {
             case .encoded(let text)?: await socket.emit(encoded: text)
             case .value(let wire)?: await emitMessage(message, wire: wire)
-            case nil: return
+            case nil: return false
             }
             services.telemetry.recordFanOut(of: message)
         case .refreshContacts?: await refreshContacts()
-        case nil: return
+        case nil: break
         }
+        return true
     }
 
     @inline(never)
