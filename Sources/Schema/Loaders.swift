@@ -46,7 +46,8 @@ final class Loaders: Sendable {
         }
         self.conversations = conversations
         members = Batcher { ids in
-            let members = try await services.conversations.members(conversationIds: ids)
+            guard let viewer else { return [:] }
+            let members = try await services.conversations.members(conversationIds: ids, viewer: viewer.userId)
             await users.know(members.values.flatMap { $0.map(\.userId) })
             return members
         }

@@ -22,6 +22,40 @@ final class GroupRoleTests: XCTestCase {
         return result
     }
 
+    /// Someone removed from a group still sees the group in their list, as it was when they
+    /// left: its title then and its members then, not a later rename or who joined after. The
+    /// same over REST.
+    func testARemovedMemberSeesTheGroupAsItWasWhenTheyLeft() async throws {
+        try await withGateway { gw in
+            let users = try await gw.signInUsers(5)
+            let (owner, stays, removed, leavesLater, newcomer) = (users[0], users[1], users[2], users[3], users[4])
+            let group = try await gw.createGroup(owner, title: "Before", members: [stays, removed, leavesLater])
+            try await gw.ok(owner, Self.update, ["c": group, "t": "At the time"], at: "updateGroup")
+            try await gw.ok(owner, Self.remove, ["c": group, "u": removed.userId], at: "removeGroupMember")
+            try await gw.ok(owner, Self.update, ["c": group, "t": "Renamed after"], at: "updateGroup")
+            try await gw.ok(owner, Self.add, ["c": group, "u": [newcomer.userId]], at: "addGroupMembers")
+            try await gw.ok(owner, Self.remove, ["c": group, "u": leavesLater.userId], at: "removeGroupMember")
+
+            let query = "query($c: ID!) { conversation(id: $c) { title members { user { id } } } }"
+            let seen = try await gw.call(removed, query, ["c": group])
+            XCTAssertNil(seen.firstError, seen.text)
+            XCTAssertEqual(seen.string("conversation.title"), "At the time")
+            let ids = Set((seen.value("conversation.members") as? [[String: Any]] ?? []).compactMap { ($0["user"] as? [String: Any])?["id"] as? String })
+            XCTAssertEqual(ids, Set([owner, stays, removed, leavesLater].map(\.userId)), seen.text)
+
+            let current = try await gw.call(stays, query, ["c": group])
+            XCTAssertEqual(current.string("conversation.title"), "Renamed after")
+            let currentIds = Set((current.value("conversation.members") as? [[String: Any]] ?? []).compactMap { ($0["user"] as? [String: Any])?["id"] as? String })
+            XCTAssertEqual(currentIds, Set([owner, stays, newcomer].map(\.userId)), current.text)
+
+            let rest = try await gw.raw(method: .get, uri: "/api/conversations", headers: [.authorization: "Bearer \(removed.accessToken)"])
+            XCTAssertEqual(rest.status, .ok)
+            XCTAssertTrue(rest.text.contains("At the time"), rest.text)
+            XCTAssertFalse(rest.text.contains("Renamed after"), rest.text)
+            XCTAssertFalse(rest.text.contains(newcomer.userId), rest.text)
+        }
+    }
+
     func testCreateGroupMakesTheCreatorOwnerAndLeavesASystemMessage() async throws {
         try await withGateway { gw in
             let users = try await gw.signInUsers(3)

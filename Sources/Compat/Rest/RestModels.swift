@@ -118,7 +118,7 @@ struct RestPresenter: Sendable {
         async let receipts = services.receipts.receipts(messageIds: ids)
         async let reactions = services.reactions.summaries(messageIds: ids, viewer: viewer.userId)
         async let attachments = services.attachments.attachments(messageIds: ids)
-        async let members = services.conversations.members(conversationIds: conversationIds)
+        async let members = services.conversations.members(conversationIds: conversationIds, viewer: viewer.userId)
         async let conversations = services.conversations.conversations(ids: conversationIds, viewer: viewer)
         let (r, x, a, m, c) = try await (receipts, reactions, attachments, members, conversations)
         return RestMessageParts(
@@ -133,7 +133,7 @@ struct RestPresenter: Sendable {
     func conversations(_ list: [Conversation], viewer: Viewer) async throws -> [RestConversation] {
         guard !list.isEmpty else { return [] }
         let ids = list.map(\.id)
-        async let members = services.conversations.members(conversationIds: ids)
+        async let members = services.conversations.members(conversationIds: ids, viewer: viewer.userId)
         async let last = services.conversations.lastMessages(list)
         async let unread = services.conversations.unreadCounts(conversationIds: ids, viewer: viewer)
         let (m, l, u) = try await (members, last, unread)

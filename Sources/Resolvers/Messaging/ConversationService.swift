@@ -9,8 +9,15 @@ public struct ConversationService: Sendable {
 
     public init(core: MessagingCore) { self.core = core }
 
+    /// Someone who left a group sees it as it was when they left: its title then (the latest
+    /// title a system message announced up to their `left_seq`), not a later rename.
     static let columns = """
-        c.id, c.kind, c.title, c.created_at,
+        c.id, c.kind,
+        CASE WHEN m.left_seq IS NULL THEN c.title ELSE COALESCE((
+            SELECT s.system_event->>'title' FROM messages s
+            WHERE s.conversation_id = c.id AND s.kind = 'SYSTEM' AND s.seq <= m.left_seq AND s.system_event->>'title' IS NOT NULL
+            ORDER BY s.seq DESC LIMIT 1), c.title) END,
+        c.created_at,
         CASE WHEN m.left_at IS NULL THEN c.last_activity_at ELSE m.left_at END AS activity_at, m.joined_seq, m.left_seq
         """
 
@@ -93,12 +100,18 @@ public struct ConversationService: Sendable {
         return found
     }
 
-    /// Current members of each conversation, oldest first.
-    public func members(conversationIds: [UUID]) async throws -> [UUID: [Member]] {
+    /// The members of each conversation the viewer belongs or belonged to, oldest first: the
+    /// current ones, or for someone who left, those who were members when they left (who joined
+    /// or left later is not theirs to know; roles are today's).
+    public func members(conversationIds: [UUID], viewer: UUID) async throws -> [UUID: [Member]] {
         var result: [UUID: [Member]] = [:]
         for try await (conversationId, userId, role, joinedAt) in try await core.db.query("""
-            SELECT conversation_id, user_id, role, joined_at FROM conversation_members
-            WHERE conversation_id = ANY(\(conversationIds)) AND left_at IS NULL ORDER BY joined_at, user_id
+            SELECT cm.conversation_id, cm.user_id, cm.role, cm.joined_at FROM conversation_members cm
+            JOIN conversation_members v ON v.conversation_id = cm.conversation_id AND v.user_id = \(viewer)
+            WHERE cm.conversation_id = ANY(\(conversationIds)) AND CASE
+                WHEN v.left_seq IS NULL THEN cm.left_at IS NULL
+                ELSE cm.joined_seq < v.left_seq AND (cm.left_seq IS NULL OR cm.left_seq >= v.left_seq) END
+            ORDER BY cm.joined_at, cm.user_id
             """, logger: core.logger).decode((UUID, UUID, String, Date).self)
         {
             result[conversationId, default: []].append(
