@@ -95,6 +95,22 @@ final class PushTests: XCTestCase {
         }
     }
 
+    /// A phone number is its owner's alone: a sender who gave no display name is not named by it.
+    func testASenderWithoutANameIsNotNamedByTheirPhone() async throws {
+        try await Self.withPush { gw, fakes in
+            let nameless = try await gw.signIn("+2348012345677")
+            let reader = try await gw.signIn("+2348012345678", displayName: "Reader")
+            try await gw.ok(reader, register, ["t": "ExponentPushToken[ok]", "p": "EXPO"], at: "registerPushDevice")
+            try await gw.send(nameless, to: reader, text: "who am I?")
+            try await eventually("Expo was called") { await !fakes.expo.requests.isEmpty }
+            let body = await fakes.expo.requests[0].bodyText
+            XCTAssertFalse(body.contains("8012345677"), body)
+            let batch = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(body.utf8))) as? [[String: Any]])
+            XCTAssertEqual(batch.first?["title"] as? String, "New message", body)
+            XCTAssertEqual(batch.first?["body"] as? String, "who am I?", body)
+        }
+    }
+
     func testMutedConversationsAndActiveRecipientsGetNoJob() async throws {
         try await Self.withPush { gw, _ in
             let users = try await gw.signInUsers(2)

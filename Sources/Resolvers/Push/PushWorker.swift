@@ -122,10 +122,12 @@ public final class PushWorker: Service, Sendable {
     private func senderNames(_ ids: Set<UUID>) async throws -> [UUID: String] {
         guard !ids.isEmpty else { return [:] }
         var names: [UUID: String] = [:]
-        for try await (id, name, phone) in try await core.db.query(
-            "SELECT id, display_name, phone FROM users WHERE id = ANY(\(Array(ids)))", logger: core.logger
-        ).decode((UUID, String?, String).self) {
-            names[id] = name ?? phone
+        // Someone without a display name is not named: their phone number is theirs alone, and
+        // the notification's title falls back to the neutral one.
+        for try await (id, name) in try await core.db.query(
+            "SELECT id, display_name FROM users WHERE id = ANY(\(Array(ids))) AND display_name IS NOT NULL", logger: core.logger
+        ).decode((UUID, String).self) {
+            names[id] = name
         }
         return names
     }
