@@ -25,6 +25,41 @@ final class SearchTests: XCTestCase {
         return (reply.value("searchMessages.edges") as? [[String: Any]] ?? []).compactMap { ($0["node"] as? [String: Any])?["text"] as? String }
     }
 
+    /// A cursor is looked up among the messages the viewer may read: one taken from a message of
+    /// someone else's conversation gives an empty page, as an unknown one does, instead of the
+    /// viewer's own messages older than it (which would tell when it was sent).
+    func testACursorOfAnUnreadableMessageGivesNothing() async throws {
+        try await withGateway { gw in
+            let users = try await gw.signInUsers(4)
+            let (ada, bola, chidi, dayo) = (users[0], users[1], users[2], users[3])
+            try await gw.send(chidi, to: dayo, text: "chidi's own, older")
+            let foreign = try await gw.send(ada, to: bola, text: "private")
+            let foreignId = try XCTUnwrap(foreign["id"] as? String)
+            try await gw.send(chidi, to: dayo, text: "chidi's own, newer")
+            func page(_ cursorId: String) async throws -> [Any]? {
+                let cursor = Data("m|\(cursorId)".utf8).base64EncodedString()
+                    .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+                let reply = try await gw.call(chidi, Self.query, ["f": [String: Any](), "n": 10, "a": cursor])
+                XCTAssertNil(reply.firstError, reply.text)
+                return reply.value("searchMessages.edges") as? [Any]
+            }
+            let viaForeign = try await page(foreignId)
+            XCTAssertEqual(viaForeign?.count, 0, "\(viaForeign ?? [])")
+            let viaUnknown = try await page(UUID().uuidString)
+            XCTAssertEqual(viaUnknown?.count, 0)
+            // The same cursor works for those who may read the message.
+            let own = try await Self.cursor(of: foreignId, gw, bola)
+            let reply = try await gw.call(bola, Self.query, ["f": [String: Any](), "n": 10, "a": try XCTUnwrap(own)])
+            XCTAssertNil(reply.firstError, reply.text)
+        }
+    }
+
+    private static func cursor(of id: String, _ gw: GatewayClient, _ viewer: SignedIn) async throws -> String? {
+        let reply = try await gw.call(viewer, query, ["f": [String: Any](), "n": 100])
+        let edges = reply.value("searchMessages.edges") as? [[String: Any]] ?? []
+        return edges.first { ($0["node"] as? [String: Any])?["id"] as? String == id }?["cursor"] as? String
+    }
+
     private struct World {
         let ada: SignedIn, bola: SignedIn, chidi: SignedIn, dayo: SignedIn
         let adaBola: String, adaChidi: String, group: String

@@ -65,7 +65,13 @@ public struct SearchService: Sendable {
         if let to = filter.to { sql += " AND m.created_at < \(bind(to.addingTimeInterval(0.001)))" }
         if let after {
             let id = try Cursor.id(after, prefix: "m", field: "after")
-            sql += " AND (m.created_at, m.id) < (SELECT created_at, id FROM messages WHERE id = \(bind(id)))"
+            // The cursor's message is looked up among those the viewer may read: any other id
+            // gives an empty page, like an id that does not exist, and tells nothing of when it was sent.
+            sql += """
+                 AND (m.created_at, m.id) < (SELECT c.created_at, c.id FROM messages c
+                     JOIN conversation_members v ON v.conversation_id = c.conversation_id AND v.user_id = \(bind(viewer.userId))
+                     WHERE c.id = \(bind(id)) AND c.seq > v.joined_seq AND c.seq <= COALESCE(v.left_seq, 9223372036854775807))
+                """
         }
         sql += " ORDER BY m.created_at DESC, m.id DESC LIMIT \(size + 1)"
         var items = try await core.messages(PostgresQuery(unsafeSQL: sql, binds: binds))
