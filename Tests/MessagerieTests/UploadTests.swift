@@ -153,6 +153,34 @@ final class UploadTests: XCTestCase {
         }
     }
 
+    /// A body refused after its file part (a field too large after it, a missing closing
+    /// boundary) leaves no file behind, neither in the temporary folder nor at a content address.
+    func testABodyRefusedAfterItsFileLeavesNoFile() async throws {
+        try await withUploads { gw, directory in
+            let ada = try await gw.restRegister("+2348012347061", name: "Ada")
+            let image = MediaSamples.png(width: 3, height: 2)
+            let boundary = "after-the-file"
+            let headers: HTTPFields = [.contentType: "multipart/form-data; boundary=\(boundary)"]
+            let oversized = Multipart.body(boundary: boundary, parts: [
+                .init(name: "file", fileName: "a.png", contentType: "image/png", data: image),
+                .init(name: "caption", fileName: nil, contentType: nil, data: [UInt8](repeating: 0x61, count: 70 << 10)),
+            ])
+            let tooLarge = try await gw.rest(.post, "/api/messages/upload", token: ada.token, headers: headers, body: ByteBuffer(bytes: oversized))
+            XCTAssertEqual(tooLarge.status, .contentTooLarge, tooLarge.text)
+            var unfinished = Multipart.body(boundary: boundary, parts: [.init(name: "file", fileName: "a.png", contentType: "image/png", data: image)])
+            unfinished.removeLast(Array("--\(boundary)--\r\n".utf8).count)
+            let truncated = try await gw.rest(.post, "/api/messages/upload", token: ada.token, headers: headers, body: ByteBuffer(bytes: unfinished))
+            XCTAssertEqual(truncated.status, .badRequest, truncated.text)
+            XCTAssertEqual(Self.files(under: directory), [], "a refused body left a file")
+            let count = try await gw.harness.column("SELECT count(*)::text FROM attachments")
+            XCTAssertEqual(count, ["0"])
+            // The same file in a body accepted whole is stored.
+            let accepted = try await gw.upload(image, fileName: "a.png", token: ada.token)
+            XCTAssertEqual(accepted.status, .created, accepted.text)
+            XCTAssertEqual(Self.files(under: directory).filter { !$0.hasPrefix("tmp/") }.count, 1)
+        }
+    }
+
     /// A live server and a client that streams the body in chunks: the limit is hit part-way, the
     /// answer is 413, and the partial file is gone.
     func testSizeLimitHitMidStreamOverTheNetwork() async throws {

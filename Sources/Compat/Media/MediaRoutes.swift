@@ -57,6 +57,7 @@ extension RestAPI {
         let overall = store.policy.largestLimit + Int64(Self.maxOtherFieldBytes) + 16 << 10
         var parser = MultipartParser(boundary: boundary)
         var writer: UploadWriter?
+        var sealed: UploadWriter?
         var result: (StoredUpload, String?)?
         var fileName: String?
         var inFile = false
@@ -86,7 +87,8 @@ extension RestAPI {
                         }
                     case .partEnd:
                         if inFile, let current = writer {
-                            result = (try current.finish(), fileName)
+                            result = (try current.seal(), fileName)
+                            sealed = current
                             writer = nil
                         }
                         inFile = false
@@ -96,8 +98,11 @@ extension RestAPI {
                 }
             }
             try parser.finish()
+            // Only a body accepted whole puts its file in place.
+            try sealed?.place()
         } catch {
             writer?.abort()
+            sealed?.abort()
             throw error
         }
         guard let result else { throw RestFailure.badRequest("The form has no field named file", field: "file") }

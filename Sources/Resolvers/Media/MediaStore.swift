@@ -110,6 +110,9 @@ public final class UploadWriter {
     private var media: SniffedMedia?
     public private(set) var byteCount: Int64 = 0
     private var closed = false
+    /// The digest, once sealed; the file stays in `tempPath` until placed.
+    private var sealed: String?
+    private var placed = false
 
     /// Kept for reading image sizes; large EXIF blocks can push a JPEG's frame header this far.
     static let headKeep = 256 << 10
@@ -121,12 +124,7 @@ public final class UploadWriter {
         guard fd >= 0 else { throw CocoaError(.fileWriteUnknown) }
     }
 
-    deinit {
-        if !closed {
-            close(fd)
-            unlink(tempPath)
-        }
-    }
+    deinit { abort() }
 
     public func append(_ bytes: UnsafeRawBufferPointer) throws {
         guard !bytes.isEmpty else { return }
@@ -173,12 +171,30 @@ public final class UploadWriter {
 
     /// Moves the file to its content address and says what it is.
     public func finish() throws -> StoredUpload {
+        let upload = try seal()
+        try place()
+        return upload
+    }
+
+    /// Ends the writing and says what the file is, leaving it in its temporary place: a request
+    /// whose body is refused after the file part (another field too large, no closing boundary,
+    /// the client gone) must leave nothing behind, and a file at its content address is kept.
+    public func seal() throws -> StoredUpload {
         guard byteCount > 0 else { throw UploadRefusal.empty }
         if media == nil { try decideType() }
         let media = self.media!
         close(fd)
         closed = true
         let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        sealed = digest
+        let size = media.kind == .image ? MediaSniffer.dimensions(of: media, in: head) : nil
+        return StoredUpload(sha256: digest, byteSize: byteCount, media: media, width: size?.width, height: size?.height)
+    }
+
+    /// Moves a sealed file to its content address (once there, identical files are stored once).
+    public func place() throws {
+        guard let digest = sealed, !placed else { return }
+        placed = true
         let destination = store.path(sha256: digest)
         do {
             let fm = FileManager.default
@@ -192,15 +208,14 @@ public final class UploadWriter {
             unlink(tempPath)
             throw error
         }
-        let size = media.kind == .image ? MediaSniffer.dimensions(of: media, in: head) : nil
-        return StoredUpload(sha256: digest, byteSize: byteCount, media: media, width: size?.width, height: size?.height)
     }
 
-    /// Removes the partial file.
+    /// Removes the file unless it was placed.
     public func abort() {
-        guard !closed else { return }
-        close(fd)
+        guard !placed else { return }
+        if !closed { close(fd) }
         closed = true
+        placed = true
         unlink(tempPath)
     }
 }
