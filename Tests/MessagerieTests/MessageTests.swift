@@ -54,6 +54,8 @@ final class MessageTests: XCTestCase {
             assertCode(try await gw.sendReply(ada, in: conversation, text: "x", clientMessageId: ""), "BAD_USER_INPUT", "empty clientMessageId")
             assertCode(try await gw.sendReply(ada, in: conversation, text: "x", clientMessageId: String(repeating: "👨‍👩‍👧‍👦", count: 20)),
                        "BAD_USER_INPUT", "a clientMessageId of 140 code points")
+            assertCode(try await gw.sendReply(ada, in: conversation, text: "x", clientMessageId: "a\u{0}b"),
+                       "BAD_USER_INPUT", "a clientMessageId with U+0000, which PostgreSQL's text cannot hold")
             assertCode(try await gw.sendReply(ada, in: conversation, text: "x", replyToId: other["id"] as? String),
                        "BAD_USER_INPUT", "reply to a message of another conversation")
             assertCode(try await gw.sendReply(ada, in: conversation, text: "x", replyToId: UUID().uuidString), "BAD_USER_INPUT", "reply to nothing")

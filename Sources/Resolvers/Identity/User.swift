@@ -69,7 +69,9 @@ public struct UserService: Sendable {
     /// Names are shown to other people: trimmed, 1–64 characters, no control characters.
     public static func validDisplayName(_ raw: String) throws(DomainError) -> String {
         let name = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty, name.count <= 64 else {
+        // Counted in code points too, as the column's check does: a letter with combining marks
+        // is one character but several code points.
+        guard !name.isEmpty, name.count <= 64, name.unicodeScalars.count <= 64 else {
             throw .badUserInput("displayName must be 1 to 64 characters", field: "displayName")
         }
         guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {

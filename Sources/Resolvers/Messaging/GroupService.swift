@@ -15,6 +15,9 @@ public struct GroupService: Sendable {
         guard (1...100).contains(title.count), title.unicodeScalars.count <= 100 else {
             throw .badUserInput("title must be 1 to 100 characters", field: "title")
         }
+        guard !title.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw .badUserInput("title must not contain control characters", field: "title")
+        }
         return title
     }
 

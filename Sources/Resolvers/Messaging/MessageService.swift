@@ -42,6 +42,10 @@ public struct MessageService: Sendable {
             guard (1...128).contains(clientId.unicodeScalars.count) else {
                 throw DomainError.badUserInput("clientMessageId must be 1 to 128 characters", field: "clientMessageId")
             }
+            // PostgreSQL's text cannot hold U+0000; control characters are refused alike.
+            guard !clientId.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw DomainError.badUserInput("clientMessageId must not contain control characters", field: "clientMessageId")
+            }
             if let existing = try await existing(clientMessageId: clientId, sender: viewer.userId) { return existing }
         }
         let core = self.core
