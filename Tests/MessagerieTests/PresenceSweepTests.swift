@@ -12,20 +12,8 @@ import XCTest
 /// due at once together; someone who comes back within the grace period is not.
 final class PresenceSweepTests: XCTestCase {
     func testManyLeavingAtOnceGoOfflineTogetherAndAReturnStaysOnline() async throws {
-        let logger: Logger = {
-            var logger = Logger(label: "messagerie.tests.presence")
-            logger.logLevel = .critical
-            return logger
-        }()
-        let endpoint = try await TestDatabase.shared.freshDatabase()
-        let migrations = GatewayHarness.packageRoot + "/migrations"
-        try await withDatabasePool(endpoint, logger: logger) { db in
-            _ = try await Migrator(directory: migrations).apply(db, logger: logger)
-            let users = (0..<300).map { _ in UUID() }
-            for (index, id) in users.enumerated() {
-                try await db.query(
-                    "INSERT INTO users (id, phone, display_name) VALUES (\(id), \(String(format: "+234830%07d", index)), 'P')", logger: logger)
-            }
+        try await Self.withMigratedDatabase { db, logger, _ in
+            let users = try await Self.insertUsers(300, db, logger)
             var policy = PresencePolicy()
             policy.offlineGrace = .milliseconds(300)
             let presence = PresenceService(db: db, logger: logger, events: EventPublisher(db: db, logger: logger), policy: policy)
@@ -61,20 +49,9 @@ final class PresenceSweepTests: XCTestCase {
     /// removes it, stamps that same time and announces them, once. Someone also connected to the
     /// live gateway stays ONLINE and is announced nothing.
     func testPeopleOfAGatewayThatStoppedBeatingGoOfflineLastSeenWhenItLastBeat() async throws {
-        let logger: Logger = {
-            var logger = Logger(label: "messagerie.tests.presence")
-            logger.logLevel = .critical
-            return logger
-        }()
-        let endpoint = try await TestDatabase.shared.freshDatabase()
-        let migrations = GatewayHarness.packageRoot + "/migrations"
-        try await withDatabasePool(endpoint, logger: logger) { db in
-            _ = try await Migrator(directory: migrations).apply(db, logger: logger)
-            let only = UUID(), also = UUID()
-            for (index, id) in [only, also].enumerated() {
-                try await db.query(
-                    "INSERT INTO users (id, phone, display_name) VALUES (\(id), \(String(format: "+234831%07d", index)), 'P')", logger: logger)
-            }
+        try await Self.withMigratedDatabase { db, logger, endpoint in
+            let pair = try await Self.insertUsers(2, db, logger)
+            let (only, also) = (pair[0], pair[1])
             var policy = PresencePolicy()
             policy.heartbeat = .milliseconds(100)
             policy.gatewayTimeout = .seconds(5)
@@ -144,10 +121,7 @@ final class PresenceSweepTests: XCTestCase {
     /// back. That last window is a few milliseconds; this test does not reach it reliably (it
     /// passed against the code before `restore`), but fails when the sweep takes returning people.
     func testComingBackWhileTheSweepRunsStaysOnline() async throws {
-        let logger = Self.quietLogger()
-        let endpoint = try await TestDatabase.shared.freshDatabase()
-        try await withDatabasePool(endpoint, logger: logger) { db in
-            _ = try await Migrator(directory: GatewayHarness.packageRoot + "/migrations").apply(db, logger: logger)
+        try await Self.withMigratedDatabase { db, logger, _ in
             let users = try await Self.insertUsers(400, db, logger)
             var policy = PresencePolicy()
             policy.offlineGrace = .milliseconds(200)
@@ -167,10 +141,7 @@ final class PresenceSweepTests: XCTestCase {
     /// A gateway that could not beat for a while was removed by another, its rows with it. When
     /// it beats again it registers again and its people count as connected again.
     func testAGatewayTakenForDeadCountsItsConnectionsAgain() async throws {
-        let logger = Self.quietLogger()
-        let endpoint = try await TestDatabase.shared.freshDatabase()
-        try await withDatabasePool(endpoint, logger: logger) { db in
-            _ = try await Migrator(directory: GatewayHarness.packageRoot + "/migrations").apply(db, logger: logger)
+        try await Self.withMigratedDatabase { db, logger, _ in
             let users = try await Self.insertUsers(2, db, logger)
             var policy = PresencePolicy()
             policy.heartbeat = .milliseconds(100)
@@ -195,10 +166,15 @@ final class PresenceSweepTests: XCTestCase {
         }
     }
 
-    static func quietLogger() -> Logger {
+    /// A fresh, migrated database and a pool on it, with the services' logs kept quiet.
+    static func withMigratedDatabase(_ body: @Sendable (DatabasePool, Logger, DatabaseEndpoint) async throws -> Void) async throws {
         var logger = Logger(label: "messagerie.tests.presence")
         logger.logLevel = .critical
-        return logger
+        let endpoint = try await TestDatabase.shared.freshDatabase()
+        try await withDatabasePool(endpoint, logger: logger) { [logger] db in
+            _ = try await Migrator(directory: GatewayHarness.packageRoot + "/migrations").apply(db, logger: logger)
+            try await body(db, logger, endpoint)
+        }
     }
 
     static func insertUsers(_ count: Int, _ db: DatabasePool, _ logger: Logger, from start: Int = 0) async throws -> [UUID] {
