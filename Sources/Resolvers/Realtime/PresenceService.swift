@@ -252,6 +252,7 @@ public actor PresenceService: Service {
         // A gateway that could not beat for longer than the timeout (a stall, the database out
         // of reach) was removed by another one, its rows with it: it registers again and puts
         // back the rows of everyone still connected here, who were announced OFFLINE.
+        let wasRegistered = registered
         var registeredAgain = false
         for try await inserted in try await db.query("""
             INSERT INTO gateways (id) VALUES (\(gatewayId)) ON CONFLICT (id) DO UPDATE SET heartbeat_at = now() RETURNING xmax = 0
@@ -261,7 +262,8 @@ public actor PresenceService: Service {
         }
         registered = true
         if registeredAgain {
-            logger.warning("this gateway had been taken for dead; its connections are counted again")
+            // Not the first registration, which `ensureRegistered` could not make at start.
+            if wasRegistered { logger.warning("this gateway had been taken for dead; its connections are counted again") }
             try await restore(Array(local.keys))
         }
         // Idle people become AWAY.
