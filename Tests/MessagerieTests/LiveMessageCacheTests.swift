@@ -14,10 +14,37 @@ final class LiveMessageCacheTests: XCTestCase {
                 replyToId: nil, clientMessageId: nil, createdAt: Date(), editedAt: nil, deletedAt: nil)
     }
 
+    static let noParts = RestMessageParts(receipts: [:], reactions: [:], reactionsViewer: UUID(), attachments: [:], members: [:], kinds: [:])
+
+    /// A load that failed is not kept: the next socket reads again (a failure cached for the
+    /// process made every socket skip the message).
+    func testAFailedLoadIsReadAgainByTheNextSocket() async {
+        let cache = LiveMessageCache(capacity: 4)
+        let message = Self.message()
+        let loads = NIOLockedValueBox(0)
+        let failed = await cache.parts(message) {
+            loads.withLockedValue { $0 += 1 }
+            return nil
+        }
+        XCTAssertNil(failed)
+        XCTAssertNil(cache.loaded(message))
+        let second = await cache.parts(message) {
+            loads.withLockedValue { $0 += 1 }
+            return Self.noParts
+        }
+        XCTAssertNotNil(second)
+        XCTAssertNotNil(cache.loaded(message), "a successful load is kept")
+        _ = await cache.parts(message) {
+            loads.withLockedValue { $0 += 1 }
+            return Self.noParts
+        }
+        XCTAssertEqual(loads.withLockedValue { $0 }, 2)
+    }
+
     func testAPacketIsEncodedOncePerFormWhileItsMessageIsCached() async {
         let cache = LiveMessageCache(capacity: 2)
         let message = Self.message()
-        _ = await cache.parts(message) { nil }
+        _ = await cache.parts(message) { Self.noParts }
         let encodings = NIOLockedValueBox(0)
         func packet(_ form: String) -> String? {
             cache.packet(for: message, form: form) {
@@ -34,7 +61,7 @@ final class LiveMessageCacheTests: XCTestCase {
         // Two newer messages push this one out; its packets go with it.
         for _ in 0..<2 {
             let other = Self.message()
-            _ = await cache.parts(other) { nil }
+            _ = await cache.parts(other) { Self.noParts }
         }
         XCTAssertEqual(cache.packetCount, 0)
         XCTAssertEqual(packet("/"), first, "encoded again, not kept, once the message left the cache")
