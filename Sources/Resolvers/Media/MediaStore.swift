@@ -90,7 +90,7 @@ public struct MediaStore: Sendable {
         return removed
     }
 
-    /// A writer for one upload; the caller must end it with `finish()` or `abort()`.
+    /// A writer for one upload; the caller ends it with `seal()` then `place()`, or `abort()`.
     public func beginUpload() throws -> UploadWriter {
         let tmp = root + "/tmp"
         try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
@@ -167,13 +167,6 @@ public final class UploadWriter {
         } else {
             throw UploadRefusal.unsupportedType
         }
-    }
-
-    /// Moves the file to its content address and says what it is.
-    public func finish() throws -> StoredUpload {
-        let upload = try seal()
-        try place()
-        return upload
     }
 
     /// Ends the writing and says what the file is, leaving it in its temporary place: a request
