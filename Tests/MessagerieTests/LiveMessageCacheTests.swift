@@ -14,7 +14,7 @@ final class LiveMessageCacheTests: XCTestCase {
                 replyToId: nil, clientMessageId: nil, createdAt: Date(), editedAt: nil, deletedAt: nil)
     }
 
-    static let noParts = RestMessageParts(receipts: [:], reactions: [:], reactionsViewer: UUID(), attachments: [:], members: [:], kinds: [:])
+    static let noParts = RestMessageParts(receipts: [:], reactions: [:], reactionsViewer: UUID(), attachments: [:], directPeople: [:])
 
     /// A load that failed is not kept: the next socket reads again (a failure cached for the
     /// process made every socket skip the message).

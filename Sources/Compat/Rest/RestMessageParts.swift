@@ -9,8 +9,8 @@ struct RestMessageParts: Sendable {
     let reactions: [UUID: [ReactionSummary]]
     let reactionsViewer: UUID
     let attachments: [UUID: [Attachment]]
-    let members: [UUID: [Member]]
-    let kinds: [UUID: ConversationKind]
+    /// The two people of each direct conversation, by conversation (`directPeople`).
+    let directPeople: [UUID: [UUID]]
 
     /// `message` as `viewer` sees it.
     func present(_ message: Message, viewer: UUID) -> RestMessage {
@@ -20,10 +20,7 @@ struct RestMessageParts: Sendable {
 
     /// `message` with the two fields that depend on who looks given.
     func present(_ message: Message, status: String, reactions: [ReactionSummary]) -> RestMessage {
-        var receiver: UUID?
-        if kinds[message.conversationId] == .direct {
-            receiver = members[message.conversationId]?.map(\.userId).first { $0 != message.senderId }
-        }
+        let receiver = directPeople[message.conversationId]?.first { $0 != message.senderId }
         return RestMessage(
             id: message.id.rest, conversationId: message.conversationId.rest, senderId: message.senderId?.rest,
             receiverId: receiver?.rest, content: message.text, attachments: (attachments[message.id] ?? []).map(RestAttachment.init),

@@ -118,12 +118,9 @@ struct RestPresenter: Sendable {
         async let receipts = services.receipts.receipts(messageIds: ids)
         async let reactions = services.reactions.summaries(messageIds: ids, viewer: viewer.userId)
         async let attachments = services.attachments.attachments(messageIds: ids)
-        async let members = services.conversations.members(conversationIds: conversationIds, viewer: viewer.userId)
-        async let conversations = services.conversations.conversations(ids: conversationIds, viewer: viewer)
-        let (r, x, a, m, c) = try await (receipts, reactions, attachments, members, conversations)
-        return RestMessageParts(
-            receipts: r, reactions: x, reactionsViewer: viewer.userId, attachments: a, members: m,
-            kinds: Dictionary(uniqueKeysWithValues: c.map { ($0.id, $0.kind) }))
+        async let people = services.conversations.directPeople(conversationIds: conversationIds, viewer: viewer.userId)
+        let (r, x, a, p) = try await (receipts, reactions, attachments, people)
+        return RestMessageParts(receipts: r, reactions: x, reactionsViewer: viewer.userId, attachments: a, directPeople: p)
     }
 
     func message(_ message: Message, viewer: Viewer) async throws -> RestMessage {

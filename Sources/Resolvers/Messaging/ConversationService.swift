@@ -120,6 +120,25 @@ public struct ConversationService: Sendable {
         return result
     }
 
+    /// The two people of each direct conversation among `conversationIds` that the viewer
+    /// belongs or belonged to; groups are left out. Messages name their receiver only in direct
+    /// conversations, so showing a group's message reads none of its members.
+    public func directPeople(conversationIds: [UUID], viewer: UUID) async throws -> [UUID: [UUID]] {
+        guard !conversationIds.isEmpty else { return [:] }
+        var result: [UUID: [UUID]] = [:]
+        for try await (conversationId, userId) in try await core.db.query("""
+            SELECT cm.conversation_id, cm.user_id FROM conversations c
+            JOIN conversation_members v ON v.conversation_id = c.id AND v.user_id = \(viewer)
+            JOIN conversation_members cm ON cm.conversation_id = c.id
+            WHERE c.id = ANY(\(conversationIds)) AND c.kind = 'DIRECT'
+            ORDER BY cm.joined_at, cm.user_id
+            """, logger: core.logger).decode((UUID, UUID).self)
+        {
+            result[conversationId, default: []].append(userId)
+        }
+        return result
+    }
+
     /// The newest message each viewer may read, per conversation, in one query.
     public func lastMessages(_ conversations: [Conversation]) async throws -> [UUID: Message] {
         guard !conversations.isEmpty else { return [:] }
