@@ -76,6 +76,56 @@ final class DatabasePoolTests: XCTestCase {
     }
 }
 
+/// A statement of fixed text reading one table, as the domain's statements do.
+private struct ProbeRow: FixedQuery {
+    static let sql = text(of: ProbeRow(n: 0))
+    let n: Int
+
+    var query: PostgresQuery { "SELECT n FROM pool_probe WHERE n = \(n)" }
+}
+
+extension DatabasePoolTests {
+    /// A statement whose preparation failed (its table renamed for a moment, as a migration may
+    /// do) works again once the table is back: the connection it failed on is replaced, since
+    /// postgres-nio would keep answering with the first failure. An error only a run can raise
+    /// (a duplicate key) keeps the connection.
+    func testAStatementThatFailedToPrepareWorksOnceItsTableIsBack() async throws {
+        let logger = self.logger
+        try await withPoolOfOne { pool in
+            let backend: @Sendable () async throws -> Int32? = {
+                try await pool.query("SELECT pg_backend_pid()", logger: logger).decode(Int32.self).first { _ in true }
+            }
+            try await pool.query("CREATE TABLE pool_probe (n int PRIMARY KEY)", logger: logger)
+            try await pool.query("INSERT INTO pool_probe VALUES (7)", logger: logger)
+            let first = try await backend()
+
+            do {
+                try await pool.query("INSERT INTO pool_probe VALUES (7)", logger: logger)
+                XCTFail("a duplicate key was accepted")
+            } catch let error as PSQLError {
+                XCTAssertEqual(error.serverInfo?[.sqlState], "23505")
+            }
+            let afterDuplicate = try await backend()
+            XCTAssertEqual(afterDuplicate, first, "an error of the run keeps the connection")
+
+            try await pool.query("ALTER TABLE pool_probe RENAME TO pool_probe_away", logger: logger)
+            do {
+                _ = try await pool.execute(ProbeRow(n: 7), logger: logger)
+                XCTFail("a statement on a missing table ran")
+            } catch let error as PSQLError {
+                XCTAssertEqual(error.serverInfo?[.sqlState], "42P01")
+            }
+            try await pool.query("ALTER TABLE pool_probe_away RENAME TO pool_probe", logger: logger)
+
+            let found = try await pool.execute(ProbeRow(n: 7), logger: logger).decode(Int.self).first { _ in true }
+            XCTAssertEqual(found, 7)
+            let afterPrepare = try await backend()
+            XCTAssertNotEqual(afterPrepare, first, "the connection the preparation failed on was replaced")
+            XCTAssertEqual(pool.usage, .init(waiting: 0, inUse: 0))
+        }
+    }
+}
+
 extension DatabasePoolTests {
     /// Connections that may close and keep-alive pings each cost timers at every lease.
     func testAServersPoolKeepsAllItsConnectionsOpenWithoutKeepAlivePings() async throws {

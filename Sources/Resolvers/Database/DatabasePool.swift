@@ -47,8 +47,26 @@ public final class DatabasePool: Service, Sendable {
                 $0.inUse += 1
             }
             leased = true
-            return try await body(connection)
+            do {
+                return try await body(connection)
+            } catch let error as PSQLError where Self.mayHaveFailedPreparing(error) {
+                // postgres-nio keeps a named statement whose preparation failed as failed for the
+                // connection's life, without asking the server again: a table renamed or locked
+                // for a moment by a migration would fail that statement on this connection until
+                // a restart. A connection closed here is replaced by the pool.
+                try? await connection.close()
+                throw error
+            }
         }
+    }
+
+    /// Errors the server may have raised while preparing a statement rather than running it:
+    /// the text names something missing or mistyped (class 42), or the server could not take
+    /// the statement then (a lock, a cancellation, resources; classes 0A, 53, 55, 57, 58, XX).
+    /// Errors only a run can raise (constraints, data, serialization) leave the connection alone.
+    static func mayHaveFailedPreparing(_ error: PSQLError) -> Bool {
+        guard error.code == .server, let state = error.serverInfo?[.sqlState] else { return false }
+        return ["42", "0A", "53", "55", "57", "58", "XX"].contains(String(state.prefix(2)))
     }
 
     /// Runs one statement and reads all its rows before the connection goes back to the pool.
