@@ -2,6 +2,7 @@ import Foundation
 import HummingbirdTesting
 import XCTest
 
+@testable import Compat
 @testable import Gateway
 
 /// The messaging namespace over raw long-polling: limits per user and delivery across gateways.
@@ -172,6 +173,75 @@ final class SocketIOMessagingTests: XCTestCase {
             var packets: [String] = []
             for _ in 0..<30 where !packets.contains(where: { $0.contains("after the loss") }) { packets += try await receiver.poll() }
             XCTAssertTrue(packets.contains { $0.contains("after the loss") }, "\(packets)")
+        }
+    }
+
+    /// A message whose notification was lost (written straight into the log) is read from the
+    /// log by the socket when the next message shows the gap in its conversation's numbers, and
+    /// arrives before that next one, as over GraphQL.
+    func testAMessageWhoseNotificationWasLostArrivesBeforeTheNextOne() async throws {
+        try await withGateway(["SOCKETIO_PING_INTERVAL_MS": "1000", "SOCKETIO_PING_TIMEOUT_MS": "60000"]) { gw in
+            let users = try await gw.signInUsers(2, series: 82)
+            let (a, b) = (users[0], users[1])
+            let opening = try await gw.send(a, to: b, text: "opening")
+            let conversation = try XCTUnwrap((opening["conversation"] as? [String: Any])?["id"] as? String)
+            let receiver = try await SocketIOPollingClient.open(gw)
+            try await receiver.send(Self.connectPayload(b.accessToken))
+            _ = try await receiver.untilConnected()
+
+            try await gw.send(a, in: conversation, text: "before the loss")
+            var packets: [String] = []
+            for _ in 0..<30 where !packets.contains(where: { $0.contains("before the loss") }) { packets += try await receiver.poll() }
+            let written = try await gw.harness.column("""
+                WITH c AS (UPDATE conversations SET last_seq = last_seq + 1 WHERE id = '\(conversation)' RETURNING id, last_seq)
+                INSERT INTO messages (id, conversation_id, seq, sender_id, kind, deleted_at)
+                SELECT gen_random_uuid(), id, last_seq, '\(a.userId)', 'USER', now() FROM c RETURNING id::text
+                """)
+            let lost = try XCTUnwrap(written.first ?? nil)
+            try await gw.send(a, in: conversation, text: "after the loss")
+            for _ in 0..<30 where !packets.contains(where: { $0.contains("after the loss") }) { packets += try await receiver.poll() }
+
+            let order = ["before the loss", lost, "after the loss"].map { text in packets.firstIndex { $0.contains(text) } }
+            XCTAssertNotNil(order[0], "\(packets)")
+            XCTAssertNotNil(order[1], "the lost message never came: \(packets)")
+            XCTAssertNotNil(order[2], "\(packets)")
+            if let before = order[0], let missed = order[1], let after = order[2] {
+                XCTAssertLessThan(before, missed)
+                XCTAssertLessThan(missed, after, "the lost message comes before the one that showed the gap")
+            }
+            XCTAssertEqual(packets.filter { $0.contains(lost) }.count, 1, "sent once: \(packets)")
+        }
+    }
+
+    /// More lost messages than a gap is filled with: the socket's session is closed instead, so
+    /// that its client reconnects and recovers from its offset, rather than being sent a part.
+    func testMoreLostMessagesThanAPageCloseTheSession() async throws {
+        try await withGateway(["SOCKETIO_PING_INTERVAL_MS": "1000", "SOCKETIO_PING_TIMEOUT_MS": "60000"]) { gw in
+            let users = try await gw.signInUsers(2, series: 83)
+            let (a, b) = (users[0], users[1])
+            let opening = try await gw.send(a, to: b, text: "opening")
+            let conversation = try XCTUnwrap((opening["conversation"] as? [String: Any])?["id"] as? String)
+            let receiver = try await SocketIOPollingClient.open(gw)
+            try await receiver.send(Self.connectPayload(b.accessToken))
+            _ = try await receiver.untilConnected()
+
+            try await gw.send(a, in: conversation, text: "before the loss")
+            var packets: [String] = []
+            for _ in 0..<30 where !packets.contains(where: { $0.contains("before the loss") }) { packets += try await receiver.poll() }
+            let lost = MessagingConnection.gapLimit + 1
+            try await gw.harness.execute("""
+                WITH c AS (UPDATE conversations SET last_seq = last_seq + \(lost) WHERE id = '\(conversation)' RETURNING id, last_seq)
+                INSERT INTO messages (id, conversation_id, seq, sender_id, kind, deleted_at)
+                SELECT gen_random_uuid(), id, last_seq - n, '\(a.userId)', 'USER', now() FROM c, generate_series(0, \(lost - 1)) n
+                """)
+            try await gw.send(a, in: conversation, text: "after the loss")
+            for _ in 0..<10 where !packets.contains("1") {
+                guard let more = try? await receiver.poll() else { break }
+                packets += more
+                if more.contains("2") { try await receiver.send("3") }
+            }
+            XCTAssertTrue(packets.contains("1"), "the session was not closed: \(packets.suffix(3))")
+            XCTAssertFalse(packets.contains { $0.contains("after the loss") }, "sent past a gap it did not fill")
         }
     }
 

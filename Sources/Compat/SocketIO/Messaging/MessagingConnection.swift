@@ -22,8 +22,9 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
         var guards: Guards?
         var contacts: Set<UUID> = []
         var ended = false
-        /// Messages already sent by recovery, which the live feed may bring again.
-        var recovered: Set<UUID> = []
+        /// The last message sent per conversation, by number: drops what recovery already sent
+        /// (the live feed may bring it again) and shows the gap a lost notification left.
+        var positions: [UUID: Int64] = [:]
     }
 
     /// Most messages a reconnecting client is given before it must reload instead.
@@ -73,7 +74,9 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
            missed.count <= Self.recoveryLimit
         {
             pid = given
-            state.withLockedValue { $0.recovered = Set(missed.map(\.id)) }
+            state.withLockedValue { state in
+                for message in missed { state.positions[message.conversationId] = max(state.positions[message.conversationId] ?? 0, message.seq) }
+            }
             for message in missed {
                 if let wire = await wire(message) { await emitMessage(message, wire: wire) }
             }
@@ -176,12 +179,13 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
         }
         // The feed ends when this client fell too far behind, or when the gateway's LISTEN came
         // back after a drop; a new message whose parts could not be read (the database out of
-        // reach for a moment) cannot be shown. Either way the client missed something. Its
+        // reach for a moment), or that follows more lost notifications than `fill` sends, cannot
+        // be shown. Either way the client missed something. Its
         // Engine.IO session is closed rather than the namespace left, because a Socket.IO client
         // reconnects by itself after a closed transport (and recovers with its `pid` and offset)
         // but stays away after a DISCONNECT.
         if !Task.isCancelled {
-            let reason = undelivered ? "a message could not be read" : feed.wasInterrupted ? "live events interrupted" : "fell too far behind"
+            let reason = undelivered ? "a message could not be shown" : feed.wasInterrupted ? "live events interrupted" : "fell too far behind"
             await socket.session.close(reason: reason)
         }
     }
@@ -189,7 +193,9 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
     /// What a live event asks of this socket.
     private enum Duty {
         case emit(String, JSONValue)
-        case newMessage(Message)
+        /// `gapAfter`: the message does not follow the last one sent in its conversation (a
+        /// notification was lost), and what lies between is read from the log first.
+        case newMessage(Message, gapAfter: Int64?)
         case refreshContacts
     }
 
@@ -203,7 +209,8 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
     private func deliver(_ event: LiveEvent) async -> Bool {
         switch duty(for: event) {
         case .emit(let name, let argument)?: await socket.emit(name, args: [argument])
-        case .newMessage(let message)?:
+        case .newMessage(let message, let gapAfter)?:
+            if let lastSent = gapAfter, await !fill(after: lastSent, before: message) { return false }
             let packet = await Self.newMessagePacket(
                 message, viewer: viewer, namespace: socket.namespace, offsets: sendsOffsets, cache: cache, services: services)
             switch packet {
@@ -224,8 +231,12 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
         switch event {
         case .message(let message, let audience):
             guard audience.contains(me) else { return nil }
-            if state.withLockedValue({ $0.recovered.remove(message.id) != nil }) { return nil }
-            return .newMessage(message)
+            return state.withLockedValue { state -> Duty? in
+                let last = state.positions[message.conversationId]
+                if let last, message.seq <= last { return nil }
+                state.positions[message.conversationId] = message.seq
+                return .newMessage(message, gapAfter: last.flatMap { message.seq > $0 + 1 ? $0 : nil })
+            }
         case .status(let message, let userId, let status, let at, let audience):
             guard status == .read, audience.contains(me) else { return nil }
             return .emit("messageRead", .object([
@@ -260,6 +271,27 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
             return .refreshContacts
         }
     }
+
+    /// Sends the messages numbered after `lastSent` and before `message`, read from the log as
+    /// this viewer sees them. False when they could not be read, or when more are missing than one
+    /// page: the socket's session is then closed, and its client recovers from its offset.
+    @inline(never)
+    private func fill(after lastSent: Int64, before message: Message) async -> Bool {
+        guard let page = try? await services.messages.page(
+            conversationId: message.conversationId,
+            request: PageRequest(first: Self.gapLimit, after: MessageCursor.encode(seq: lastSent)), viewer: viewer)
+        else { return false }
+        let missed = page.items.map(\.item).filter { $0.seq < message.seq }
+        if page.hasNextPage, missed.count == page.items.count { return false }
+        for item in missed {
+            guard let wire = await wire(item) else { return false }
+            await emitMessage(item, wire: wire)
+        }
+        return true
+    }
+
+    /// Most messages a gap is filled with in place; more, and the client recovers instead.
+    static let gapLimit = 100
 
     private func refreshContacts() async {
         if let contacts = try? await services.conversations.contacts(of: viewer.userId) {
