@@ -3,6 +3,7 @@ import HummingbirdTesting
 import XCTest
 
 @testable import Gateway
+@testable import Schema
 
 /// GraphQL over WebSocket on live sockets, driven by real clients (`Tests/interop/gql_ws.py`:
 /// Python `gql` over both subprotocols, `websocket-client` where exact frames matter).
@@ -106,6 +107,32 @@ final class GraphQLWebSocketTests: XCTestCase {
             XCTAssertEqual(texts.first as? String, "before the loss")
             XCTAssertTrue(texts[1] is NSNull, "the lost one is a tombstone: \(texts)")
             XCTAssertEqual(texts.last as? String, "after the loss")
+        }
+    }
+
+    /// More lost messages than a gap is filled with: the socket is closed (try again later, catch
+    /// up with `after`) rather than sent the next message with the gap before it skipped.
+    func testMoreLostMessagesThanAPageCloseTheSocket() async throws {
+        try await withGateway(setup: .live) { gw in
+            let (ada, bola, conversationId) = try await WS.pair(gw)
+            let ready = FileManager.default.temporaryDirectory.appendingPathComponent("biggap-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: ready) }
+            var params = try WS.urls(gw)
+            params.merge(["receiverToken": bola.accessToken, "conversationId": conversationId, "ready": ready]) { _, new in new }
+            async let received = WS.scenario("biggap", params)
+            try await eventually("the subscription is live", seconds: 60) { FileManager.default.fileExists(atPath: ready) }
+            try await gw.send(ada, in: conversationId, text: "before the loss")
+            let lost = RootResolver.gapLimit + 1
+            try await gw.harness.execute("""
+                WITH c AS (UPDATE conversations SET last_seq = last_seq + \(lost) WHERE id = '\(conversationId)' RETURNING id, last_seq)
+                INSERT INTO messages (id, conversation_id, seq, sender_id, kind, deleted_at)
+                SELECT gen_random_uuid(), id, last_seq - n, '\(ada.userId)', 'USER', now() FROM c, generate_series(0, \(lost - 1)) n
+                """)
+            try await gw.send(ada, in: conversationId, text: "after the loss")
+            let result = try await received
+            XCTAssertEqual(result["texts"] as? [String], ["before the loss"], "\(result)")
+            XCTAssertEqual(result["code"] as? Int, 1013, "closed with try-again-later: \(result)")
+            XCTAssertTrue((result["reason"] as? String)?.contains("after") == true, "\(result)")
         }
     }
 

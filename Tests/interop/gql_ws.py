@@ -290,6 +290,26 @@ async def gap(params):
     print(json.dumps({"ids": [e["id"] for e in events], "texts": [e["text"] for e in events]}))
 
 
+async def biggap(params):
+    """The receiver subscribes, then `params["ready"]` is created; the Swift test sends a message,
+    writes more messages straight into the log than a gap is filled with, and sends one more. The
+    socket gets the first, then is closed (try again later): the last one must not arrive with the
+    gap before it skipped."""
+    ws = raw_connect(params["ws"], "graphql-transport-ws", params["receiverToken"])
+    ws.send(json.dumps({"id": "m", "type": "subscribe", "payload": {
+        "query": MESSAGE_SUB, "variables": {"c": params["conversationId"]}}}))
+    ws.send(json.dumps({"id": "sync", "type": "subscribe", "payload": {"query": "{ me { id } }"}}))
+    while True:  # answered once the subscription is live
+        message = json.loads(ws.recv())
+        check(message.get("type") != "error", f"subscription refused: {message}")
+        if message.get("id") == "sync":
+            break
+    open(params["ready"], "w").close()
+    messages, code, reason = read_until_close(ws)
+    texts = [m["payload"]["data"]["messageReceived"]["text"] for m in messages if m.get("type") == "next" and m.get("id") == "m"]
+    print(json.dumps({"texts": texts, "code": code, "reason": reason}))
+
+
 def raw_connect(url, proto, token, rcvbuf=None):
     options = {"subprotocols": [proto], "timeout": TIMEOUT, "enable_multithread": True}
     if rcvbuf:
@@ -552,7 +572,7 @@ def protocol(params):
 
 
 def main(argv):
-    scenarios = {"receive": receive, "events": events, "catchup": catchup, "gap": gap, "typing": typing, "removed": removed,
+    scenarios = {"receive": receive, "events": events, "catchup": catchup, "gap": gap, "biggap": biggap, "typing": typing, "removed": removed,
                  "presence": presence, "slow": slow, "closes": closes, "deflate": deflate,
                  "interrupted": interrupted}
     if len(argv) != 2 or (argv[0] not in scenarios and argv[0] != "protocol"):
