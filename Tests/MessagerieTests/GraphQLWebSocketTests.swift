@@ -94,14 +94,10 @@ final class GraphQLWebSocketTests: XCTestCase {
             async let received = WS.scenario("gap", params)
             try await eventually("the subscription is live", seconds: 60) { FileManager.default.fileExists(atPath: ready) }
             let before = try await gw.send(ada, in: conversationId, text: "before the loss")
-            let lost = try await gw.harness.column("""
-                WITH c AS (UPDATE conversations SET last_seq = last_seq + 1 WHERE id = '\(conversationId)' RETURNING id, last_seq)
-                INSERT INTO messages (id, conversation_id, seq, sender_id, kind, deleted_at)
-                SELECT gen_random_uuid(), id, last_seq, '\(ada.userId)', 'USER', now() FROM c RETURNING id::text
-                """)
+            let lost = try await gw.harness.writeUnannounced(in: conversationId, from: ada.userId)
             let next = try await gw.send(ada, in: conversationId, text: "after the loss")
             let result = try await received
-            let expected = [try XCTUnwrap(before["id"] as? String), try XCTUnwrap(lost.first ?? nil), try XCTUnwrap(next["id"] as? String)]
+            let expected = [try XCTUnwrap(before["id"] as? String), try XCTUnwrap(lost.first), try XCTUnwrap(next["id"] as? String)]
             XCTAssertEqual(result["ids"] as? [String], expected, "\(result)")
             let texts = try XCTUnwrap(result["texts"] as? [Any])
             XCTAssertEqual(texts.first as? String, "before the loss")
@@ -122,12 +118,7 @@ final class GraphQLWebSocketTests: XCTestCase {
             async let received = WS.scenario("biggap", params)
             try await eventually("the subscription is live", seconds: 60) { FileManager.default.fileExists(atPath: ready) }
             try await gw.send(ada, in: conversationId, text: "before the loss")
-            let lost = RootResolver.gapLimit + 1
-            try await gw.harness.execute("""
-                WITH c AS (UPDATE conversations SET last_seq = last_seq + \(lost) WHERE id = '\(conversationId)' RETURNING id, last_seq)
-                INSERT INTO messages (id, conversation_id, seq, sender_id, kind, deleted_at)
-                SELECT gen_random_uuid(), id, last_seq - n, '\(ada.userId)', 'USER', now() FROM c, generate_series(0, \(lost - 1)) n
-                """)
+            try await gw.harness.writeUnannounced(RootResolver.gapLimit + 1, in: conversationId, from: ada.userId)
             try await gw.send(ada, in: conversationId, text: "after the loss")
             let result = try await received
             XCTAssertEqual(result["texts"] as? [String], ["before the loss"], "\(result)")

@@ -163,12 +163,7 @@ final class SocketIOMessagingTests: XCTestCase {
             try await receiver.send(Self.connectPayload(b.accessToken))
             _ = try await receiver.untilConnected()
 
-            try await gw.harness.execute(
-                "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = '\(conversation)'",
-                """
-                INSERT INTO messages (id, conversation_id, seq, sender_id, kind, deleted_at)
-                SELECT gen_random_uuid(), id, last_seq, '\(a.userId)', 'USER', now() FROM conversations WHERE id = '\(conversation)'
-                """)
+            try await gw.harness.writeUnannounced(in: conversation, from: a.userId)
             try await gw.send(a, in: conversation, text: "after the loss")
             var packets: [String] = []
             for _ in 0..<30 where !packets.contains(where: { $0.contains("after the loss") }) { packets += try await receiver.poll() }
@@ -176,29 +171,35 @@ final class SocketIOMessagingTests: XCTestCase {
         }
     }
 
+    /// Two people with a direct conversation, the second connected over polling and shown a first
+    /// message `text` live, which gives the socket its position in the conversation: the sender,
+    /// the conversation, the receiver's client and the packets it read.
+    static func receiving(
+        _ text: String, _ gw: GatewayClient, series: Int
+    ) async throws -> (sender: SignedIn, conversation: String, receiver: SocketIOPollingClient, packets: [String]) {
+        let users = try await gw.signInUsers(2, series: series)
+        let (a, b) = (users[0], users[1])
+        let opening = try await gw.send(a, to: b, text: "opening")
+        let conversation = try XCTUnwrap((opening["conversation"] as? [String: Any])?["id"] as? String)
+        let receiver = try await SocketIOPollingClient.open(gw)
+        try await receiver.send(connectPayload(b.accessToken))
+        _ = try await receiver.untilConnected()
+        try await gw.send(a, in: conversation, text: text)
+        var packets: [String] = []
+        for _ in 0..<30 where !packets.contains(where: { $0.contains(text) }) { packets += try await receiver.poll() }
+        return (a, conversation, receiver, packets)
+    }
+
     /// A message whose notification was lost (written straight into the log) is read from the
     /// log by the socket when the next message shows the gap in its conversation's numbers, and
     /// arrives before that next one, as over GraphQL.
     func testAMessageWhoseNotificationWasLostArrivesBeforeTheNextOne() async throws {
         try await withGateway(["SOCKETIO_PING_INTERVAL_MS": "1000", "SOCKETIO_PING_TIMEOUT_MS": "60000"]) { gw in
-            let users = try await gw.signInUsers(2, series: 82)
-            let (a, b) = (users[0], users[1])
-            let opening = try await gw.send(a, to: b, text: "opening")
-            let conversation = try XCTUnwrap((opening["conversation"] as? [String: Any])?["id"] as? String)
-            let receiver = try await SocketIOPollingClient.open(gw)
-            try await receiver.send(Self.connectPayload(b.accessToken))
-            _ = try await receiver.untilConnected()
-
-            try await gw.send(a, in: conversation, text: "before the loss")
-            var packets: [String] = []
-            for _ in 0..<30 where !packets.contains(where: { $0.contains("before the loss") }) { packets += try await receiver.poll() }
-            let written = try await gw.harness.column("""
-                WITH c AS (UPDATE conversations SET last_seq = last_seq + 1 WHERE id = '\(conversation)' RETURNING id, last_seq)
-                INSERT INTO messages (id, conversation_id, seq, sender_id, kind, deleted_at)
-                SELECT gen_random_uuid(), id, last_seq, '\(a.userId)', 'USER', now() FROM c RETURNING id::text
-                """)
-            let lost = try XCTUnwrap(written.first ?? nil)
-            try await gw.send(a, in: conversation, text: "after the loss")
+            let (sender, conversation, receiver, received) = try await Self.receiving("before the loss", gw, series: 82)
+            var packets = received
+            let written = try await gw.harness.writeUnannounced(in: conversation, from: sender.userId)
+            let lost = try XCTUnwrap(written.first)
+            try await gw.send(sender, in: conversation, text: "after the loss")
             for _ in 0..<30 where !packets.contains(where: { $0.contains("after the loss") }) { packets += try await receiver.poll() }
 
             let order = ["before the loss", lost, "after the loss"].map { text in packets.firstIndex { $0.contains(text) } }
@@ -217,24 +218,10 @@ final class SocketIOMessagingTests: XCTestCase {
     /// that its client reconnects and recovers from its offset, rather than being sent a part.
     func testMoreLostMessagesThanAPageCloseTheSession() async throws {
         try await withGateway(["SOCKETIO_PING_INTERVAL_MS": "1000", "SOCKETIO_PING_TIMEOUT_MS": "60000"]) { gw in
-            let users = try await gw.signInUsers(2, series: 83)
-            let (a, b) = (users[0], users[1])
-            let opening = try await gw.send(a, to: b, text: "opening")
-            let conversation = try XCTUnwrap((opening["conversation"] as? [String: Any])?["id"] as? String)
-            let receiver = try await SocketIOPollingClient.open(gw)
-            try await receiver.send(Self.connectPayload(b.accessToken))
-            _ = try await receiver.untilConnected()
-
-            try await gw.send(a, in: conversation, text: "before the loss")
-            var packets: [String] = []
-            for _ in 0..<30 where !packets.contains(where: { $0.contains("before the loss") }) { packets += try await receiver.poll() }
-            let lost = MessagingConnection.gapLimit + 1
-            try await gw.harness.execute("""
-                WITH c AS (UPDATE conversations SET last_seq = last_seq + \(lost) WHERE id = '\(conversation)' RETURNING id, last_seq)
-                INSERT INTO messages (id, conversation_id, seq, sender_id, kind, deleted_at)
-                SELECT gen_random_uuid(), id, last_seq - n, '\(a.userId)', 'USER', now() FROM c, generate_series(0, \(lost - 1)) n
-                """)
-            try await gw.send(a, in: conversation, text: "after the loss")
+            let (sender, conversation, receiver, received) = try await Self.receiving("before the loss", gw, series: 83)
+            var packets = received
+            try await gw.harness.writeUnannounced(MessagingConnection.gapLimit + 1, in: conversation, from: sender.userId)
+            try await gw.send(sender, in: conversation, text: "after the loss")
             for _ in 0..<10 where !packets.contains("1") {
                 guard let more = try? await receiver.poll() else { break }
                 packets += more

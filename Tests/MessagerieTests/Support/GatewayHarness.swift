@@ -129,6 +129,19 @@ struct GatewayHarness: Sendable {
             return values
         }
     }
+
+    /// Messages of `sender` written straight into the log as the next `count` of the
+    /// conversation, announced to no one, as when their notifications are lost; deleted, so that
+    /// they need no text. Their ids, oldest first.
+    @discardableResult
+    func writeUnannounced(_ count: Int = 1, in conversation: String, from sender: String) async throws -> [String] {
+        try await column("""
+            WITH c AS (UPDATE conversations SET last_seq = last_seq + \(count) WHERE id = '\(conversation)' RETURNING id, last_seq)
+            INSERT INTO messages (id, conversation_id, seq, sender_id, kind, deleted_at)
+            SELECT gen_random_uuid(), id, last_seq - n, '\(sender)', 'USER', now() FROM c, generate_series(\(count - 1), 0, -1) n
+            RETURNING id::text
+            """).compactMap { $0 }
+    }
 }
 
 /// Whether the fake Termii fails, switched by a test at run time.
