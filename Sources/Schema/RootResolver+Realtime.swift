@@ -86,9 +86,9 @@ extension RootResolver {
     }
 
     /// The messages from `from` up to `message`, read from the log, at most `gapLimit` of them.
-    /// Apart from the filter above,
-    /// which runs for every event: an async function's frame is sized for all it might do, and
-    /// the slabs the subscription's task once needed stay with it for the connection's life.
+    /// Apart from the filter above, which runs for every event: an async function's frame is sized
+    /// for all it might do, and the slabs the subscription's task once needed stay with it for the
+    /// connection's life.
     @inline(never)
     private static func filling(
         gap from: Int64, before message: Message, positions: SeqPositions, services: DomainServices, viewer: Viewer
