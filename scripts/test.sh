@@ -88,3 +88,12 @@ swift build --build-tests
 
 step "swift test --skip-build $*"
 swift test --skip-build "$@"
+
+# --- The benchmark program's own tests ---------------------------------------------------------------
+# Its parsing and histogram code (a package of its own, see Benchmarks/); not with extra arguments,
+# which are meant for the suite above.
+if [ $# -eq 0 ]; then
+    step "Benchmarks: swift build --build-tests, swift test --skip-build"
+    swift build --build-tests --package-path Benchmarks
+    swift test --skip-build --package-path Benchmarks
+fi
