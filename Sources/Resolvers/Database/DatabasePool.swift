@@ -54,6 +54,9 @@ public final class DatabasePool: Service, Sendable {
                 // connection's life, without asking the server again: a table renamed or locked
                 // for a moment by a migration would fail that statement on this connection until
                 // a restart. A connection closed here is replaced by the pool.
+                connection.logger.warning("database connection replaced after an error its statement may have kept", metadata: [
+                    "sqlstate": "\(error.serverInfo?[.sqlState] ?? "")", "error": "\(error.serverInfo?[.message] ?? "")",
+                ])
                 try? await connection.close()
                 throw error
             }
