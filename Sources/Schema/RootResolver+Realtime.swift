@@ -85,7 +85,8 @@ extension RootResolver {
         }
     }
 
-    /// The messages from `from` up to `message`, read from the log, at most `gapLimit` of them.
+    /// The messages from `from` up to `message`, read from the log; with more missing than
+    /// `MessageService.gapLimit`, the socket is closed and its client catches up with `after`.
     /// Apart from the filter above, which runs for every event: an async function's frame is sized
     /// for all it might do, and the slabs the subscription's task once needed stay with it for the
     /// connection's life.
@@ -93,22 +94,14 @@ extension RootResolver {
     private static func filling(
         gap from: Int64, before message: Message, positions: SeqPositions, services: DomainServices, viewer: Viewer
     ) async throws -> [Message] {
-        let page = try await services.messages.page(
-            conversationId: message.conversationId,
-            request: PageRequest(first: gapLimit, after: MessageCursor.encode(seq: from)), viewer: viewer)
-        var result = page.items.map(\.item).filter { $0.seq < message.seq }
-        // More missing than one page: sending this message would skip the rest in silence. The
-        // socket is closed instead, and its client catches up with `after`.
-        if page.hasNextPage, result.count == page.items.count { throw LiveEventsInterrupted() }
+        guard var result = try await services.messages.gap(in: message.conversationId, after: from, before: message.seq, viewer: viewer)
+        else { throw LiveEventsInterrupted() }
         result.append(message)
         var fresh: [Message] = []
         for item in result where positions.record(item) { fresh.append(item) }
         if fresh.last?.id == message.id { services.telemetry.recordFanOut(of: message) }
         return fresh
     }
-
-    /// Most messages a gap is filled with; more, and the client catches up with `after`.
-    static let gapLimit = 100
 
     func messageStatusChanged(context: OperationContext, arguments: ConversationFilterArguments) async throws -> AsyncThrowingStream<MessageStatusEvent, Error> {
         let filter = arguments.conversationId

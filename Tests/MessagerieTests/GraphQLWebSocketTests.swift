@@ -1,9 +1,9 @@
 import Foundation
 import HummingbirdTesting
+import Resolvers
 import XCTest
 
 @testable import Gateway
-@testable import Schema
 
 /// GraphQL over WebSocket on live sockets, driven by real clients (`Tests/interop/gql_ws.py`:
 /// Python `gql` over both subprotocols, `websocket-client` where exact frames matter).
@@ -118,7 +118,7 @@ final class GraphQLWebSocketTests: XCTestCase {
             async let received = WS.scenario("biggap", params)
             try await eventually("the subscription is live", seconds: 60) { FileManager.default.fileExists(atPath: ready) }
             try await gw.send(ada, in: conversationId, text: "before the loss")
-            try await gw.harness.writeUnannounced(RootResolver.gapLimit + 1, in: conversationId, from: ada.userId)
+            try await gw.harness.writeUnannounced(MessageService.gapLimit + 1, in: conversationId, from: ada.userId)
             try await gw.send(ada, in: conversationId, text: "after the loss")
             let result = try await received
             XCTAssertEqual(result["texts"] as? [String], ["before the loss"], "\(result)")

@@ -1,8 +1,8 @@
 import Foundation
 import HummingbirdTesting
+import Resolvers
 import XCTest
 
-@testable import Compat
 @testable import Gateway
 
 /// The messaging namespace over raw long-polling: limits per user and delivery across gateways.
@@ -220,7 +220,7 @@ final class SocketIOMessagingTests: XCTestCase {
         try await withGateway(["SOCKETIO_PING_INTERVAL_MS": "1000", "SOCKETIO_PING_TIMEOUT_MS": "60000"]) { gw in
             let (sender, conversation, receiver, received) = try await Self.receiving("before the loss", gw, series: 83)
             var packets = received
-            try await gw.harness.writeUnannounced(MessagingConnection.gapLimit + 1, in: conversation, from: sender.userId)
+            try await gw.harness.writeUnannounced(MessageService.gapLimit + 1, in: conversation, from: sender.userId)
             try await gw.send(sender, in: conversation, text: "after the loss")
             for _ in 0..<10 where !packets.contains("1") {
                 guard let more = try? await receiver.poll() else { break }

@@ -253,6 +253,21 @@ public struct MessageService: Sendable {
         }
     }
 
+    /// Most messages a gap in a live stream is filled with; with more missing, the client
+    /// catches up from its own position instead.
+    public static let gapLimit = 100
+
+    /// The messages of a conversation numbered after `after` and before `before`, as `viewer`
+    /// sees them, oldest first: what a live stream missed when notifications were lost. Nil when
+    /// more than `gapLimit` are missing, since sending part of them would skip the rest in silence.
+    public func gap(in conversationId: UUID, after: Int64, before: Int64, viewer: Viewer) async throws -> [Message]? {
+        let page = try await page(
+            conversationId: conversationId, request: PageRequest(first: Self.gapLimit, after: MessageCursor.encode(seq: after)), viewer: viewer)
+        let missed = page.items.map(\.item).filter { $0.seq < before }
+        if page.hasNextPage, missed.count == page.items.count { return nil }
+        return missed
+    }
+
     private func exists(_ conversationId: UUID, above: Int64, below: Int64, on connection: PostgresConnection) async throws -> Bool {
         guard above < .max - 1, below > above + 1 else { return false }
         for try await _ in try await connection.query("""

@@ -180,10 +180,9 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
         // The feed ends when this client fell too far behind, or when the gateway's LISTEN came
         // back after a drop; a new message whose parts could not be read (the database out of
         // reach for a moment), or that follows more lost notifications than `fill` sends, cannot
-        // be shown. Either way the client missed something. Its
-        // Engine.IO session is closed rather than the namespace left, because a Socket.IO client
-        // reconnects by itself after a closed transport (and recovers with its `pid` and offset)
-        // but stays away after a DISCONNECT.
+        // be shown. Either way the client missed something. Its Engine.IO session is closed rather
+        // than the namespace left, because a Socket.IO client reconnects by itself after a closed
+        // transport (and recovers with its `pid` and offset) but stays away after a DISCONNECT.
         if !Task.isCancelled {
             let reason = undelivered ? "a message could not be shown" : feed.wasInterrupted ? "live events interrupted" : "fell too far behind"
             await socket.session.close(reason: reason)
@@ -273,25 +272,19 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
     }
 
     /// Sends the messages numbered after `lastSent` and before `message`, read from the log as
-    /// this viewer sees them. False when they could not be read, or when more are missing than one
-    /// page: the socket's session is then closed, and its client recovers from its offset.
+    /// this viewer sees them. False when they could not be read, or when more are missing than
+    /// `MessageService.gapLimit`: the socket's session is then closed, and its client recovers
+    /// from its offset.
     @inline(never)
     private func fill(after lastSent: Int64, before message: Message) async -> Bool {
-        guard let page = try? await services.messages.page(
-            conversationId: message.conversationId,
-            request: PageRequest(first: Self.gapLimit, after: MessageCursor.encode(seq: lastSent)), viewer: viewer)
+        guard let missed = try? await services.messages.gap(in: message.conversationId, after: lastSent, before: message.seq, viewer: viewer)
         else { return false }
-        let missed = page.items.map(\.item).filter { $0.seq < message.seq }
-        if page.hasNextPage, missed.count == page.items.count { return false }
         for item in missed {
             guard let wire = await wire(item) else { return false }
             await emitMessage(item, wire: wire)
         }
         return true
     }
-
-    /// Most messages a gap is filled with in place; more, and the client recovers instead.
-    static let gapLimit = 100
 
     private func refreshContacts() async {
         if let contacts = try? await services.conversations.contacts(of: viewer.userId) {
