@@ -154,6 +154,30 @@ final class GraphQLWSCodecTests: XCTestCase {
         XCTAssertFalse(session.authenticated(), "a closed session is not acknowledged")
     }
 
+    func testKeepAlivePingsAndClosesWhenAPeriodPassesWithoutAnswer() {
+        var session = GraphQLWSSession(subprotocol: .transport, maxOperations: 2)
+        _ = session.receive(.connectionInit(payload: [:]))
+        XCTAssertTrue(session.authenticated())
+        XCTAssertEqual(session.keepAliveDue(), .ping)
+        XCTAssertEqual(session.receive(.pong), .none)
+        XCTAssertEqual(session.keepAliveDue(), .ping, "answered: the next period pings again")
+        XCTAssertEqual(session.receive(.subscribe(id: "1", query)), .start(id: "1", query))
+        XCTAssertEqual(session.keepAliveDue(), .ping, "any message is an answer")
+        XCTAssertEqual(session.keepAliveDue(), .close(.goingAway, "Ping timeout"))
+        XCTAssertEqual(session.phase, .closed)
+        XCTAssertTrue(session.operations.isEmpty)
+        XCTAssertEqual(session.keepAliveDue(), .none, "nothing after close")
+    }
+
+    func testLegacyKeepAliveNeedsNoAnswer() {
+        var session = GraphQLWSSession(subprotocol: .legacy, maxOperations: 2)
+        _ = session.receive(.connectionInit(payload: [:]))
+        XCTAssertTrue(session.authenticated())
+        for _ in 0..<3 { XCTAssertEqual(session.keepAliveDue(), .keepAlive) }
+        session.closed()
+        XCTAssertEqual(session.keepAliveDue(), .none)
+    }
+
     func testSessionRefusesASecondInitWith4429() {
         var session = GraphQLWSSession(subprotocol: .transport, maxOperations: 2)
         _ = session.receive(.connectionInit(payload: [:]))

@@ -16,13 +16,15 @@ final class GraphQLWSSettingsTests: XCTestCase {
         XCTAssertEqual(limits.outgoingBufferBytes, 8 << 20)
         XCTAssertEqual(limits.writeTimeout, .seconds(30))
         XCTAssertEqual(limits.sessionCheckInterval, .seconds(30))
+        XCTAssertEqual(limits.pingInterval, .seconds(30), "Hummingbird's own ping period, which this replaces")
+        XCTAssertEqual(limits.keepAliveInterval, .seconds(12))
     }
 
     func testEveryLimitIsRead() throws {
         let limits = try Settings(values: [
             "WS_MAX_CONNECTIONS_PER_USER": "3", "WS_MAX_SUBSCRIPTIONS": "7", "WS_MAX_MESSAGE_BYTES": "2048",
             "WS_INIT_TIMEOUT_MS": "1500", "WS_OUTGOING_BUFFER": "9", "WS_OUTGOING_BUFFER_BYTES": "100000", "WS_SESSION_CHECK_SECONDS": "4",
-            "WS_KEEPALIVE_SECONDS": "5", "WS_CLOSE_GRACE_MS": "250", "WS_WRITE_TIMEOUT_MS": "1200",
+            "WS_KEEPALIVE_SECONDS": "5", "WS_CLOSE_GRACE_MS": "250", "WS_WRITE_TIMEOUT_MS": "1200", "WS_PING_SECONDS": "7",
         ]).webSocket
         XCTAssertEqual(limits.maxConnectionsPerUser, 3)
         XCTAssertEqual(limits.maxOperationsPerConnection, 7)
@@ -32,6 +34,7 @@ final class GraphQLWSSettingsTests: XCTestCase {
         XCTAssertEqual(limits.outgoingBufferBytes, 100_000)
         XCTAssertEqual(limits.sessionCheckInterval, .seconds(4))
         XCTAssertEqual(limits.keepAliveInterval, .seconds(5))
+        XCTAssertEqual(limits.pingInterval, .seconds(7))
         XCTAssertEqual(limits.closeGrace, .milliseconds(250))
         XCTAssertEqual(limits.writeTimeout, .milliseconds(1200))
     }
@@ -57,7 +60,7 @@ final class GraphQLWSSettingsTests: XCTestCase {
         let bad = [
             "WS_MAX_CONNECTIONS_PER_USER": "0", "WS_MAX_SUBSCRIPTIONS": "many", "WS_MAX_MESSAGE_BYTES": "10",
             "WS_INIT_TIMEOUT_MS": "5", "WS_OUTGOING_BUFFER": "0", "WS_OUTGOING_BUFFER_BYTES": "1000", "WS_SESSION_CHECK_SECONDS": "-1",
-            "WS_KEEPALIVE_SECONDS": "0", "WS_CLOSE_GRACE_MS": "1", "WS_WRITE_TIMEOUT_MS": "10",
+            "WS_KEEPALIVE_SECONDS": "0", "WS_CLOSE_GRACE_MS": "1", "WS_WRITE_TIMEOUT_MS": "10", "WS_PING_SECONDS": "0",
         ]
         for (name, value) in bad {
             do {

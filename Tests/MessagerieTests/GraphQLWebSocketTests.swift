@@ -301,6 +301,27 @@ final class GraphQLWebSocketTests: XCTestCase {
         }
     }
 
+    /// Keep-alives are the subprotocols' own messages, sent from the door's `Deadlines`
+    /// (Hummingbird's WebSocket ping is off).
+    func testKeepAlivePingsAnswerersAndClosesTheSilent() async throws {
+        try await withGateway(["WS_PING_SECONDS": "1", "WS_KEEPALIVE_SECONDS": "1"], setup: .live) { gw in
+            let user = try await gw.signIn("+2348012345911")
+            var params = try WS.urls(gw)
+            params.merge(["token": user.accessToken, "quietSeconds": 3.5]) { _, new in new }
+            let result = try await WS.scenario("keepalive", params, timeout: .seconds(90))
+            let transport = result["transport"] as? [String: Any] ?? [:]
+            XCTAssertEqual(transport["answered"] as? [String], ["ping", "ping"], "\(result)")
+            XCTAssertEqual(transport["afterSilence"] as? [String], ["ping"], "one more ping, then the close: \(result)")
+            XCTAssertEqual(transport["code"] as? Int, 1001)
+            XCTAssertEqual(transport["reason"] as? String, "Ping timeout")
+            let legacy = result["legacy"] as? [String: Any] ?? [:]
+            XCTAssertEqual(legacy["first"] as? [String], ["ka", "ka", "ka"], "\(result)")
+            XCTAssertEqual(legacy["afterKa"] as? String, "data", "a legacy socket that never answers stays open")
+            XCTAssertEqual(legacy["me"] as? String, user.userId)
+            XCTAssertEqual(result["gqlAfterQuiet"] as? String, user.userId, "gql answers the pings by itself")
+        }
+    }
+
     func testProtocolRefusalsCloseWithTheirCodes() async throws {
         let settings = [
             "WS_INIT_TIMEOUT_MS": "500", "WS_MAX_MESSAGE_BYTES": "4096", "WS_MAX_SUBSCRIPTIONS": "3",

@@ -124,8 +124,14 @@ final class SettingsTests: XCTestCase {
             "OTP_TTL_SECONDS": "30", "OTP_MAX_ATTEMPTS": "3", "OTP_RESEND_COOLDOWN_SECONDS": "0",
             "OTP_MAX_PER_PHONE_PER_HOUR": "7", "OTP_MAX_PER_IP_PER_HOUR": "70", "GRAPHQL_MAX_DEPTH": "4",
             "GRAPHQL_MAX_COST": "100", "MAX_REQUEST_BYTES": "2048", "GRAPHQL_INTROSPECTION": "off", "MIGRATE_ON_START": "no",
-            "PRESENCE_MAX_GROUP_MEMBERS": "40", "SESSION_CACHE_SECONDS": "0",
+            "PRESENCE_MAX_GROUP_MEMBERS": "40", "SESSION_CACHE_SECONDS": "0", "TCP_USER_TIMEOUT_MS": "2500",
         ])
+        XCTAssertEqual(settings.tcpUserTimeout, .milliseconds(2500))
+        XCTAssertEqual(try Settings(values: [:]).tcpUserTimeout, .seconds(60))
+        XCTAssertNil(try Settings(values: ["TCP_USER_TIMEOUT_MS": "0"]).tcpUserTimeout, "0 leaves the kernel's own")
+        XCTAssertThrowsError(try Settings(values: ["TCP_USER_TIMEOUT_MS": "-1"])) { error in
+            XCTAssertEqual((error as? SettingsError)?.name, "TCP_USER_TIMEOUT_MS")
+        }
         XCTAssertEqual(settings.sessionCacheSeconds, 0)
         XCTAssertEqual(try Settings(values: [:]).sessionCacheSeconds, 60)
         XCTAssertEqual(settings.messaging.presenceGroupLimit, 40)

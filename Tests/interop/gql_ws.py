@@ -5,8 +5,8 @@ where the exact frames matter (close codes, a socket that stops reading), `webso
 
     gql_ws.py SCENARIO 'JSON parameters'
 
-Scenarios: receive, events, catchup, gap, typing, removed, presence, slow, closes, interrupted, protocol, deflate. Each prints one
-JSON summary line on stdout; a failed check exits non-zero with the reason on stderr. The Swift
+Scenarios: receive, events, catchup, gap, biggap, typing, removed, presence, slow, closes, interrupted, protocol, deflate,
+keepalive. Each prints one JSON summary line on stdout; a failed check exits non-zero with the reason on stderr. The Swift
 tests (GraphQLWebSocketTests) assert on the summary.
 
 Subscriptions are synchronised, not slept on: after sending `subscribe`, the script runs a query
@@ -571,10 +571,51 @@ def protocol(params):
     print(json.dumps(results))
 
 
+# --- keepalive: the server keeps sockets alive with the subprotocol's own messages (the Swift test
+# sets WS_PING_SECONDS and WS_KEEPALIVE_SECONDS to 1). graphql-transport-ws: a `ping` a client
+# answers keeps the socket, one left unanswered for a period closes it with 1001. Legacy: `ka`,
+# which needs no answer. gql's transport answers pings by itself and stays usable.
+
+def next_text(ws):
+    opcode, data = ws.recv_data(control_frame=True)
+    check(opcode == websocket.ABNF.OPCODE_TEXT, f"text frame expected, got opcode {opcode} {data[:40]!r}")
+    return json.loads(data.decode("utf-8"))
+
+
+async def keepalive(params):
+    token, results = params["token"], {}
+    ws = raw_connect(params["ws"], "graphql-transport-ws", token)
+    answered = []
+    while len(answered) < 2:
+        message = next_text(ws)
+        answered.append(message["type"])
+        if message["type"] == "ping":
+            ws.send(json.dumps({"type": "pong"}))
+    messages, code, reason = read_until_close(ws)
+    results["transport"] = {"answered": answered, "afterSilence": [m["type"] for m in messages], "code": code, "reason": reason}
+    ws.close()
+
+    legacy = raw_connect(params["ws"], "graphql-ws", token)
+    kinds = [next_text(legacy)["type"] for _ in range(3)]
+    legacy.send(json.dumps({"id": "q", "type": "start", "payload": {"query": "{ me { id } }"}}))
+    while True:
+        message = next_text(legacy)
+        if message["type"] != "ka":
+            break
+    results["legacy"] = {"first": kinds, "afterKa": message["type"], "me": message.get("payload", {}).get("data", {}).get("me", {}).get("id")}
+    legacy.close()
+
+    ws_transport = transport(params, token, "graphql-transport-ws")
+    async with Client(transport=ws_transport) as session:
+        await asyncio.sleep(params["quietSeconds"])
+        results["gqlAfterQuiet"] = (await session.execute(GraphQLRequest("query Me { me { id } }")))["me"]["id"]
+    print(json.dumps(results))
+
+
 def main(argv):
     scenarios = {"receive": receive, "events": events, "catchup": catchup, "gap": gap, "biggap": biggap, "typing": typing, "removed": removed,
                  "presence": presence, "slow": slow, "closes": closes, "deflate": deflate,
-                 "interrupted": interrupted}
+                 "interrupted": interrupted, "keepalive": keepalive}
     if len(argv) != 2 or (argv[0] not in scenarios and argv[0] != "protocol"):
         print(__doc__, file=sys.stderr)
         sys.exit(2)

@@ -82,11 +82,15 @@ func buildApplication(
 
     var app = Application(
         router: router,
-        server: .http1WebSocketUpgradeSmallFirstReads(
+        server: .http1WebSocketUpgradeTuned(
             webSocketRouter: webSocketRouter,
             configuration: .init(ws: .init(
                 maxFrameSize: settings.maxRequestBytes,
-                extensions: settings.webSocketCompression.extensions(maxMessageBytes: settings.maxRequestBytes)))),
+                extensions: settings.webSocketCompression.extensions(maxMessageBytes: settings.maxRequestBytes),
+                // Each door keeps its sockets alive itself, from one task for all of them: GraphQL
+                // with the subprotocol's keep-alive, Socket.IO with Engine.IO's heartbeat.
+                autoPing: .disabled)),
+            userTimeout: settings.tcpUserTimeout),
         configuration: .init(
             address: .hostname(settings.host, port: settings.port), serverName: "messagerie",
             availableConnectionsDelegate: MaximumAvailableConnections(settings.maxConnections)),

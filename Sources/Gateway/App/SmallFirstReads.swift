@@ -30,14 +30,15 @@ struct SmallFirstReads<Base: ServerChildChannel>: ServerChildChannel {
 }
 
 extension HTTPServerBuilder {
-    /// Hummingbird's HTTP/1 server with WebSocket upgrades, reading into small buffers first.
-    static func http1WebSocketUpgradeSmallFirstReads<WebSocketRouter: HTTPResponderBuilder>(
-        webSocketRouter: WebSocketRouter, configuration: HTTP1WebSocketUpgradeChannel.Configuration
+    /// Hummingbird's HTTP/1 server with WebSocket upgrades, reading into small buffers first, and
+    /// with the kernel dropping a connection whose peer stops acknowledging (`userTimeout`).
+    static func http1WebSocketUpgradeTuned<WebSocketRouter: HTTPResponderBuilder>(
+        webSocketRouter: WebSocketRouter, configuration: HTTP1WebSocketUpgradeChannel.Configuration, userTimeout: Duration?
     ) -> HTTPServerBuilder where WebSocketRouter.Responder.Context: WebSocketRequestContext {
         let webSocketResponder = webSocketRouter.buildResponder()
         return .init { responder in
-            SmallFirstReads(base: HTTP1WebSocketUpgradeChannel(
-                responder: responder, webSocketResponder: webSocketResponder, configuration: configuration))
+            UnacknowledgedTimeout(timeout: userTimeout, base: SmallFirstReads(base: HTTP1WebSocketUpgradeChannel(
+                responder: responder, webSocketResponder: webSocketResponder, configuration: configuration)))
         }
     }
 }

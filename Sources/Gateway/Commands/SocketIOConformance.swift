@@ -35,7 +35,7 @@ func buildConformanceApplication(host: String, port: Int, logger: Logger) -> som
     engineIO.addWebSocketRoute(to: webSocketRouter, path: "/engine.io")
     return Application(
         router: router,
-        server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter, configuration: .init(ws: .init(maxFrameSize: 1_000_000))),
+        server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter, configuration: .init(ws: .init(maxFrameSize: 1_000_000, autoPing: .disabled))),
         configuration: .init(address: .hostname(host, port: port), serverName: "messagerie"),
         services: [socketIO.engine, engineIO],
         logger: logger)

@@ -54,6 +54,12 @@ struct Settings: Sendable {
     /// refusing sockets: libdispatch's worker monitor traps when it cannot open /proc, so the
     /// default keeps a reserve below the open-files limit for the database, uploads and logs.
     var maxConnections = Settings.connectionsWithinFileLimit()
+    /// How long what the server sent may stay unacknowledged before the kernel drops the
+    /// connection (TCP_USER_TIMEOUT); nil leaves the kernel's own, about 15 minutes of
+    /// retransmissions. WebSocket keep-alives are protocol messages sent from `Deadlines` (no
+    /// ping task per socket), and a legacy graphql-ws client answers none of them: its sent
+    /// `ka` going unacknowledged is what finds a client that vanished (a phone out of coverage).
+    var tcpUserTimeout: Duration? = .seconds(60)
     /// Connections this process keeps open to PostgreSQL; several gateways on one server share
     /// its `max_connections`.
     var databasePoolSize = 20
@@ -139,6 +145,7 @@ struct Settings: Sendable {
         metricsToken = reader.string("METRICS_TOKEN")
         if let ms = try reader.int("DRAIN_MS", in: 0...300_000) { drainDelay = .milliseconds(ms) }
         maxConnections = try reader.int("MAX_CONNECTIONS", in: 1...10_000_000) ?? maxConnections
+        if let ms = try reader.int("TCP_USER_TIMEOUT_MS", in: 0...3_600_000) { tcpUserTimeout = ms == 0 ? nil : .milliseconds(ms) }
         databasePoolSize = try reader.int("DATABASE_POOL_SIZE", in: 1...1000) ?? databasePoolSize
         eventLoops = try reader.int("EVENT_LOOPS", in: 1...256) ?? eventLoops
         auth.codeLifetimeSeconds = try reader.int("OTP_TTL_SECONDS", in: 30...3600) ?? auth.codeLifetimeSeconds
@@ -175,6 +182,7 @@ struct Settings: Sendable {
         if let ms = try reader.int("WS_WRITE_TIMEOUT_MS", in: 100...600_000) { webSocket.writeTimeout = .milliseconds(ms) }
         if let seconds = try reader.int("WS_SESSION_CHECK_SECONDS", in: 1...3600) { webSocket.sessionCheckInterval = .seconds(seconds) }
         if let seconds = try reader.int("WS_KEEPALIVE_SECONDS", in: 1...600) { webSocket.keepAliveInterval = .seconds(seconds) }
+        if let seconds = try reader.int("WS_PING_SECONDS", in: 1...600) { webSocket.pingInterval = .seconds(seconds) }
         if let ms = try reader.int("WS_CLOSE_GRACE_MS", in: 100...120_000) { webSocket.closeGrace = .milliseconds(ms) }
         webSocketCompression.enabled = try reader.bool("WS_COMPRESSION") ?? webSocketCompression.enabled
         webSocketCompression.windowBits = try reader.int("WS_COMPRESSION_WINDOW_BITS", in: 9...15) ?? webSocketCompression.windowBits

@@ -24,9 +24,10 @@ final class GraphQLWSConnection: Sendable {
         var admitted: UUID?
         /// Running operations; the token tells a finished one from a later one reusing its id.
         var operations: [String: (token: UUID, task: Task<Void, Never>)] = [:]
-        var timers: [Task<Void, Never>] = []
         /// The time to send `connection_init`, then the token's expiry (`route.deadlines`).
         var deadlines: [Deadlines.Token] = []
+        /// The next keep-alive (`route.deadlines`), replaced each period.
+        var keepAlive: Deadlines.Token?
         var watch: SessionWatch.Token?
         var ended = false
     }
@@ -106,12 +107,12 @@ final class GraphQLWSConnection: Sendable {
 
     @inline(never)
     private func close(_ ending: Ending, reader: Task<Void, Never>) async throws {
-        let (operations, timers, deadlines, admitted, viewer, watch) = state.withLockedValue { state in
+        let (operations, deadlines, admitted, viewer, watch) = state.withLockedValue { state in
             state.session.closed()
-            defer { state.operations = [:]; state.timers = []; state.deadlines = []; state.watch = nil }
-            return (state.operations.values.map(\.task), state.timers, state.deadlines, state.admitted, state.viewer, state.watch)
+            defer { state.operations = [:]; state.deadlines = []; state.keepAlive = nil; state.watch = nil }
+            return (state.operations.values.map(\.task), state.deadlines + [state.keepAlive].compactMap { $0 }, state.admitted, state.viewer, state.watch)
         }
-        for task in operations + timers { task.cancel() }
+        for task in operations { task.cancel() }
         for deadline in deadlines { route.deadlines.cancel(deadline) }
         if let watch { route.sessions.unwatch(watch) }
         if let admitted { route.registry.release(admitted) }
@@ -226,11 +227,31 @@ final class GraphQLWSConnection: Sendable {
         if ended { route.deadlines.cancel(deadline) }
     }
 
-    private func addTimer(_ body: @escaping @Sendable () async throws -> Void) {
-        let task = Task.detached { do { try await body() } catch {} }
-        state.withLockedValue { state in
-            if state.ended { task.cancel() } else { state.timers.append(task) }
+    /// The keep-alive is an entry in the door's `Deadlines`, not Hummingbird's WebSocket ping,
+    /// which kept a task per socket (about 3 KiB of async frames, and a wake-up per ping): the
+    /// legacy protocol's `ka`, or graphql-transport-ws's `ping`, which its clients answer, so
+    /// that one that stopped answering (gone without closing) is found and closed.
+    private func scheduleKeepAlive() {
+        let period = subprotocol == .transport ? limits.pingInterval : limits.keepAliveInterval
+        let next = route.deadlines.schedule(after: period) {
+            switch self.state.withLockedValue({ $0.session.keepAliveDue() }) {
+            case .none:
+                return
+            case .keepAlive:
+                self.send(.keepAlive)
+            case .ping:
+                self.send(.ping)
+            case .close(let code, let reason):
+                self.end(.close(code, reason, slow: false))
+                return
+            }
+            self.scheduleKeepAlive()
         }
+        let ended = state.withLockedValue { state in
+            if !state.ended { state.keepAlive = next }
+            return state.ended
+        }
+        if ended { route.deadlines.cancel(next) }
     }
 
     // MARK: Messages
@@ -341,16 +362,8 @@ final class GraphQLWSConnection: Sendable {
     /// watch on the token's expiry and session.
     private func acknowledge(viewer: Viewer?, expiresAt: Date?) {
         send(.connectionAck)
-        if subprotocol == .legacy {
-            send(.keepAlive)
-            let period = limits.keepAliveInterval
-            addTimer {
-                while true {
-                    try await Task.sleep(for: period)
-                    self.send(.keepAlive)
-                }
-            }
-        }
+        if subprotocol == .legacy { send(.keepAlive) }
+        scheduleKeepAlive()
         guard let viewer, let expiresAt else { return }
         addDeadline(after: .milliseconds(max(0, Int(expiresAt.timeIntervalSinceNow * 1000)))) {
             self.end(.close(.forbidden, "Forbidden: access token expired; reconnect with a fresh token", slow: false))

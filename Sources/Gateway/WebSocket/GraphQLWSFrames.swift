@@ -59,6 +59,8 @@ struct WSCloseCode: Equatable, Sendable, CustomStringConvertible {
     let rawValue: UInt16
 
     static let normal = WSCloseCode(rawValue: 1000)
+    /// RFC 6455 "going away": the client stopped answering the keep-alive `ping`.
+    static let goingAway = WSCloseCode(rawValue: 1001)
     /// RFC 6455 "message too big".
     static let messageTooBig = WSCloseCode(rawValue: 1009)
     /// RFC 6455 "policy violation": more connections than a user may hold.

@@ -20,6 +20,8 @@ struct GraphQLWSLimits: Sendable, Equatable {
     var sessionCheckInterval: Duration = .seconds(30)
     /// Legacy `ka` keep-alive period.
     var keepAliveInterval: Duration = .seconds(12)
+    /// graphql-transport-ws `ping` period; a ping still unanswered at the next one closes the socket (1001).
+    var pingInterval: Duration = .seconds(30)
     /// After the server's close frame, how long the client has to answer before the socket is dropped.
     var closeGrace: Duration = .seconds(5)
 }

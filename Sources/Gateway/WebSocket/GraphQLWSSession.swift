@@ -29,10 +29,23 @@ struct GraphQLWSSession: Sendable {
         case tooManySubscriptions(id: String, limit: Int)
     }
 
+    /// What the keep-alive does when it comes due.
+    enum KeepAlive: Equatable, Sendable {
+        /// Legacy `ka`: the protocol has no message a client must answer.
+        case keepAlive
+        /// graphql-transport-ws `ping`; a client answers with `pong`.
+        case ping
+        case close(WSCloseCode, String)
+        /// The connection is closed.
+        case none
+    }
+
     let subprotocol: GraphQLWSSubprotocol
     let maxOperations: Int
     private(set) var phase = Phase.awaitingInit
     private(set) var operations: Set<String> = []
+    /// A keep-alive `ping` went out and nothing has come from the client since.
+    private(set) var pingUnanswered = false
 
     init(subprotocol: GraphQLWSSubprotocol, maxOperations: Int) {
         self.subprotocol = subprotocol
@@ -41,6 +54,8 @@ struct GraphQLWSSession: Sendable {
 
     mutating func receive(_ frame: WSClientFrame) -> Action {
         guard phase != .closed else { return .none }
+        // Any message shows the client is there, not only the `pong`.
+        pingUnanswered = false
         switch frame {
         case .connectionInit(let payload):
             guard phase == .awaitingInit else { return close(.tooManyInit, "Too many initialisation requests") }
@@ -77,6 +92,21 @@ struct GraphQLWSSession: Sendable {
         guard phase == .awaitingInit else { return false }
         phase = .closed
         return true
+    }
+
+    /// The keep-alive's period ended. A ping unanswered for a whole period ends the connection,
+    /// as Hummingbird's own WebSocket ping did (same period and close code) before this took its
+    /// place.
+    mutating func keepAliveDue() -> KeepAlive {
+        guard phase != .closed else { return .none }
+        guard subprotocol == .transport else { return .keepAlive }
+        guard !pingUnanswered else {
+            phase = .closed
+            operations.removeAll()
+            return .close(.goingAway, "Ping timeout")
+        }
+        pingUnanswered = true
+        return .ping
     }
 
     /// An operation ended by itself; true if the client must still be told (`complete`).
