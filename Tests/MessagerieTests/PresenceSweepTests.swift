@@ -115,6 +115,86 @@ final class PresenceSweepTests: XCTestCase {
         }
     }
 
+    /// Someone whose last connection on gateway A ends while they connect on gateway B ends
+    /// ONLINE. The interleaving is forced: a row lock held by the test stops A's sweep inside its
+    /// statement, after the moment that statement reads, while B connects. Before the sweep and
+    /// B's first connection decided under a lock on the person, A announced OFFLINE (its
+    /// statement read no row of B's) and B announced nothing (it had read A's row still there).
+    func testASweepAndAConnectionOnAnotherGatewayEndOnline() async throws {
+        try await Self.withMigratedDatabase { db, logger, endpoint in
+            let user = try await Self.insertUsers(1, db, logger)[0]
+            var policy = PresencePolicy()
+            policy.offlineGrace = .milliseconds(100)
+            let hub = EventHub()
+            let publisher = EventPublisher(db: db, logger: logger)
+            let gatewayA = PresenceService(db: db, logger: logger, events: publisher, policy: policy)
+            let gatewayB = PresenceService(db: db, logger: logger, events: publisher, policy: policy)
+            let heard = NIOLockedValueBox<[PresenceStatus]>([])
+            let (_, events) = hub.subscribe()
+            let listening = ServiceGroup(
+                services: [publisher, EventListener(endpoint: endpoint, hub: hub, logger: logger)], gracefulShutdownSignals: [], logger: logger)
+            let services = Task { try await listening.run() }
+            let collector = Task {
+                for await event in events {
+                    if case .presence(user, let status, _) = event { heard.withLockedValue { $0.append(status) } }
+                }
+            }
+            try await hub.untilListening()
+            await gatewayA.connected(user)
+            try await eventually("A's ONLINE") { heard.withLockedValue { $0 == [.online] } }
+
+            let arriving = try await withDatabasePool(endpoint, logger: logger) { holder in
+                try await holder.transaction(logger: logger) { connection in
+                    try await connection.query(
+                        "SELECT 1 FROM presence WHERE user_id = \(user) AND gateway_id = \(gatewayA.gatewayId) FOR UPDATE", logger: logger)
+                    await gatewayA.disconnected(user)
+                    try await eventually("A's sweep waiting inside its statement") {
+                        try await Self.waiting(onThisConnection: true, connection) == 1
+                    }
+                    let arriving = Task { await gatewayB.connected(user) }
+                    // B either waits for the person (with the lock) or has finished (without it).
+                    try await eventually("B connected or waiting") {
+                        let waits = try await Self.waiting(onThisConnection: false, connection)
+                        let rows = try await Self.presenceRows(user, of: gatewayB, connection)
+                        return waits == 1 || rows == 1
+                    }
+                    return arriving
+                }
+            }
+            await arriving.value
+            try await eventually("B's row") { try await Self.online(db, [user], logger) == 1 }
+            try await eventually("the announcements settle") { heard.withLockedValue { $0.count >= 2 } }
+            try await Task.sleep(for: .milliseconds(300))
+            let announced = heard.withLockedValue { $0 }
+            await listening.triggerGracefulShutdown()
+            _ = try? await services.value
+            collector.cancel()
+
+            XCTAssertEqual(announced.last, .online, "connected on B, so ONLINE last: \(announced)")
+            let status = try await gatewayB.presence(of: [user]).first?.status
+            XCTAssertEqual(status, .online)
+        }
+    }
+
+    /// Backends waiting for a lock: held by this connection's transaction, or by another one.
+    static func waiting(onThisConnection: Bool, _ connection: PostgresConnection) async throws -> Int {
+        // pg_stat_activity is read once per transaction unless its snapshot is cleared.
+        try await connection.query("SELECT pg_stat_clear_snapshot()", logger: connection.logger)
+        let rows = try await connection.query("""
+            SELECT count(*) FROM pg_stat_activity
+            WHERE cardinality(pg_blocking_pids(pid)) > 0 AND (pg_backend_pid() = ANY(pg_blocking_pids(pid))) = \(onThisConnection)
+            """, logger: connection.logger)
+        for try await count in rows.decode(Int.self) { return count }
+        return 0
+    }
+
+    static func presenceRows(_ user: UUID, of gateway: PresenceService, _ connection: PostgresConnection) async throws -> Int {
+        let rows = try await connection.query(
+            "SELECT count(*) FROM presence WHERE user_id = \(user) AND gateway_id = \(gateway.gatewayId)", logger: connection.logger)
+        for try await count in rows.decode(Int.self) { return count }
+        return 0
+    }
+
     /// A crowd that reconnects one by one across the end of the grace period ends ONLINE, with
     /// its rows: those back before the sweep are skipped by it, those back after it find no row,
     /// and those back while its statement runs (taken off its books already) get their row put

@@ -69,12 +69,7 @@ public actor PresenceService: Service {
         do {
             try await ensureRegistered()
             if first {
-                let othersOnline = try await liveConnections(of: userId) > 0
-                try await db.query("""
-                    INSERT INTO presence (user_id, gateway_id, connections) VALUES (\(userId), \(gatewayId), 1)
-                    ON CONFLICT (user_id, gateway_id) DO UPDATE SET connections = presence.connections + 1, last_activity_at = now()
-                    """, logger: logger)
-                if !othersOnline { events.publish(.presence(userId: userId, status: .online, lastSeenAt: nil)) }
+                if try await arrive(userId) { events.publish(.presence(userId: userId, status: .online, lastSeenAt: nil)) }
             } else {
                 try await db.query("""
                     UPDATE presence SET connections = \(state.connections), last_activity_at = now()
@@ -148,21 +143,58 @@ public actor PresenceService: Service {
         offlineSweep = nil
     }
 
+    // A person's first connection on a gateway and a gateway's last one ending may happen at once
+    // on two gateways. Each decides under a lock on the person's `users` row, taken by a statement
+    // of its own so that what follows reads what the other committed: otherwise a sweep whose
+    // statement began before another gateway's connection committed announced that person OFFLINE
+    // while the other gateway, having read the sweep's row still there, announced nothing.
+    // OFFLINE is notified inside the sweep's transaction: a later ONLINE, decided only once that
+    // transaction committed, is notified after it, and PostgreSQL delivers notifications in
+    // commit order.
+
+    /// Records this gateway's first connection of `userId`; true if no other gateway had one.
+    private func arrive(_ userId: UUID) async throws -> Bool {
+        let timeout = Self.seconds(policy.gatewayTimeout)
+        return try await db.transaction(logger: logger) { connection in
+            try await connection.query("SELECT 1 FROM users WHERE id = \(userId) FOR NO KEY UPDATE", logger: logger)
+            let rows = try await connection.query("""
+                WITH here AS (
+                    INSERT INTO presence (user_id, gateway_id, connections) VALUES (\(userId), \(gatewayId), 1)
+                    ON CONFLICT (user_id, gateway_id) DO UPDATE SET connections = presence.connections + 1, last_activity_at = now())
+                SELECT count(*) FROM presence p JOIN gateways g ON g.id = p.gateway_id
+                WHERE p.user_id = \(userId) AND p.gateway_id <> \(gatewayId) AND g.heartbeat_at > now() - make_interval(secs => \(timeout))
+                """, logger: logger)
+            var others = 0
+            for try await count in rows.decode(Int.self) { others = count }
+            return others == 0
+        }
+    }
+
     /// This gateway's rows of `users` are removed in the same statement that stamps the
     /// `last_seen_at` of those left with no connection anywhere: done in two, a reader between
     /// them saw someone OFFLINE who had never been given a last-seen time.
     private func leaveAndAnnounceOffline(_ users: [UUID]) async throws {
         guard !users.isEmpty else { return }
-        let rows = try await db.query("""
-            WITH left_here AS (DELETE FROM presence WHERE user_id = ANY(\(users)) AND gateway_id = \(gatewayId))
-            UPDATE users SET last_seen_at = now() WHERE id = ANY(\(users)) AND NOT EXISTS (
-                SELECT 1 FROM presence p JOIN gateways g ON g.id = p.gateway_id
-                WHERE p.user_id = users.id AND p.gateway_id <> \(gatewayId)
-                  AND g.heartbeat_at > now() - make_interval(secs => \(Self.seconds(policy.gatewayTimeout))))
-            RETURNING id, last_seen_at
-            """, logger: logger)
-        for try await (id, seen) in rows.decode((UUID, Date).self) {
-            events.publish(.presence(userId: id, status: .offline, lastSeenAt: seen))
+        let timeout = Self.seconds(policy.gatewayTimeout)
+        try await db.transaction(logger: logger) { connection in
+            // In the order of ids, as every sweep takes them: two sweeps cannot wait for each other.
+            try await connection.query(
+                "SELECT 1 FROM users WHERE id = ANY(\(users)) ORDER BY id FOR NO KEY UPDATE", logger: logger)
+            let rows = try await connection.query("""
+                WITH left_here AS (DELETE FROM presence WHERE user_id = ANY(\(users)) AND gateway_id = \(gatewayId))
+                UPDATE users SET last_seen_at = now() WHERE id = ANY(\(users)) AND NOT EXISTS (
+                    SELECT 1 FROM presence p JOIN gateways g ON g.id = p.gateway_id
+                    WHERE p.user_id = users.id AND p.gateway_id <> \(gatewayId)
+                      AND g.heartbeat_at > now() - make_interval(secs => \(timeout)))
+                RETURNING id, last_seen_at
+                """, logger: logger)
+            var offline: [DomainEvent] = []
+            for try await (id, seen) in rows.decode((UUID, Date).self) {
+                offline.append(.presence(userId: id, status: .offline, lastSeenAt: seen))
+            }
+            for payload in EventCodec.payloads(offline) {
+                try await connection.query("SELECT pg_notify(\(EventPublisher.channel), \(payload))", logger: logger)
+            }
         }
     }
 
@@ -178,17 +210,6 @@ public actor PresenceService: Service {
             ON CONFLICT (user_id, gateway_id) DO UPDATE SET connections = EXCLUDED.connections
             """, logger: logger)
         events.publish(here.map { .presence(userId: $0.0, status: $0.1.away ? .away : .online, lastSeenAt: nil) })
-    }
-
-    private func liveConnections(of userId: UUID) async throws -> Int {
-        for try await count in try await db.query("""
-            SELECT count(*) FROM presence p JOIN gateways g ON g.id = p.gateway_id
-            WHERE p.user_id = \(userId) AND g.heartbeat_at > now() - make_interval(secs => \(Self.seconds(policy.gatewayTimeout)))
-            """, logger: logger).decode(Int.self)
-        {
-            return count
-        }
-        return 0
     }
 
     private func ensureRegistered() async throws {
