@@ -46,7 +46,13 @@ final class SocketIOInteropTests: XCTestCase {
 
             let refused = try XCTUnwrap(result["refusedAck"] as? [String: Any])
             XCTAssertEqual(refused["ok"] as? Bool, false)
-            XCTAssertEqual((refused["error"] as? [String: Any])?["code"] as? String, "BAD_USER_INPUT")
+            let refusal = try XCTUnwrap(refused["error"] as? [String: Any])
+            XCTAssertEqual(refusal["code"] as? String, "BAD_USER_INPUT")
+            XCTAssertEqual(refusal["field"] as? String, "conversationId")
+            XCTAssertEqual(refusal["message"] as? String, "Give exactly one of conversationId or receiverId", "the event's names")
+            let empty = try XCTUnwrap((result["emptyContentAck"] as? [String: Any])?["error"] as? [String: Any])
+            XCTAssertEqual(empty["code"] as? String, "BAD_USER_INPUT")
+            XCTAssertEqual(empty["field"] as? String, "content", "the event's name for the text")
 
             let crossed = try XCTUnwrap(result["crossDoor"] as? [String: Any])
             XCTAssertEqual(crossed["content"] as? String, "hello from B over GraphQL")

@@ -110,6 +110,7 @@ def chat(url, transport, token_a, user_a, token_b, user_b):
     # A refusal is an acknowledgement too.
     refused = a.call("sendMessage", {"content": "nobody"})
     summary["refusedAck"] = refused
+    summary["emptyContentAck"] = a.call("sendMessage", {"receiverId": user_b, "content": ""})
 
     # B writes over GraphQL (HTTP): A receives it over Socket.IO.
     sent = graphql_send(url, token_b, user_a, "hello from B over GraphQL")

@@ -34,7 +34,7 @@ extension RestAPI {
             Route(method: .post, path: "/api/messages/send") { request, _ in
                 let viewer = try await self.viewer(request)
                 let body = try await self.body(SendBody.self, request)
-                let message = try await self.renamingFields(["text": "content", "recipientId": "receiverId"]) {
+                let message = try await self.renamingFields(PayloadNames.sendMessage) {
                     try await self.services.messages.send(
                     SendMessageInput(
                         conversationId: body.conversationId, recipientId: body.receiverId, text: body.content,

@@ -87,9 +87,8 @@ public struct RestAPI<Context: CompatRequestContext>: Sendable {
     func renamingFields<T>(_ names: [String: String], _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
-        } catch DomainError.badUserInput(let message, let field?) where names[field] != nil {
-            let renamed = names[field]!
-            throw RestFailure(.unprocessableContent, "BAD_USER_INPUT", message.replacingOccurrences(of: field, with: renamed), field: renamed)
+        } catch let error as DomainError {
+            throw PayloadNames.renaming(error, names)
         }
     }
 

@@ -314,10 +314,10 @@ final class MessagingConnection: SocketIOEventHandler, Sendable {
             }
             await ack?(.object([JSONMember("ok", true)] + reply))
         } catch {
-            let domain = error as? DomainError ?? .internal("\(error)")
-            await ack?(.object([
-                "ok": false, "error": .object(["code": .string(domain.code), "message": .string(domain.publicMessage)]),
-            ]))
+            let domain = PayloadNames.renaming(error as? DomainError ?? .internal("\(error)"), name == "sendMessage" ? PayloadNames.sendMessage : [:])
+            var refusal: [JSONMember] = [JSONMember("code", .string(domain.code)), JSONMember("message", .string(domain.publicMessage))]
+            if case .badUserInput(_, let field?) = domain { refusal.append(JSONMember("field", .string(field))) }
+            await ack?(.object([JSONMember("ok", false), JSONMember("error", .object(refusal))]))
         }
     }
 
