@@ -101,8 +101,7 @@ struct GraphQLWSSession: Sendable {
         guard phase != .closed else { return .none }
         guard subprotocol == .transport else { return .keepAlive }
         guard !pingUnanswered else {
-            phase = .closed
-            operations.removeAll()
+            closed()
             return .close(.goingAway, "Ping timeout")
         }
         pingUnanswered = true
@@ -120,8 +119,7 @@ struct GraphQLWSSession: Sendable {
     }
 
     private mutating func close(_ code: WSCloseCode, _ reason: String) -> Action {
-        phase = .closed
-        operations.removeAll()
+        closed()
         return .close(code, reason)
     }
 }
