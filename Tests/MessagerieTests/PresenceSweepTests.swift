@@ -176,6 +176,30 @@ final class PresenceSweepTests: XCTestCase {
         }
     }
 
+    /// A sweep whose transaction fails (here its table is renamed for a moment, as a migration
+    /// might) is tried again: before, the person's row stayed and they read as online until the
+    /// gateway stopped.
+    func testASweepThatFailedIsTriedAgain() async throws {
+        try await Self.withMigratedDatabase { db, logger, _ in
+            let user = try await Self.insertUsers(1, db, logger)[0]
+            var policy = PresencePolicy()
+            policy.offlineGrace = .milliseconds(200)
+            let presence = PresenceService(db: db, logger: logger, events: EventPublisher(db: db, logger: logger), policy: policy)
+            await presence.connected(user)
+            let connected = try await Self.online(db, [user], logger)
+            XCTAssertEqual(connected, 1)
+            try await db.query("ALTER TABLE presence RENAME TO presence_moved", logger: logger)
+            await presence.disconnected(user)
+            // Past the grace period several times over, so that the sweep has run and failed.
+            try await Task.sleep(for: .seconds(1))
+            try await db.query("ALTER TABLE presence_moved RENAME TO presence", logger: logger)
+            try await eventually("the sweep tried again") { try await Self.online(db, [user], logger) == 0 }
+            let status = try await presence.presence(of: [user]).first
+            XCTAssertEqual(status?.status, .offline)
+            XCTAssertNotNil(status?.lastSeenAt)
+        }
+    }
+
     /// Backends waiting for a lock: held by this connection's transaction, or by another one.
     static func waiting(onThisConnection: Bool, _ connection: PostgresConnection) async throws -> Int {
         // pg_stat_activity is read once per transaction unless its snapshot is cleared.

@@ -133,6 +133,12 @@ public actor PresenceService: Service {
             guard !gone.isEmpty else { continue }
             do {
                 try await leaveAndAnnounceOffline(gone)
+            } catch {
+                logger.error("presence update failed; trying again", metadata: ["error": "\(error)", "users": "\(gone.count)"])
+                sweepAgain(gone)
+                continue
+            }
+            do {
                 // The actor let others in while the statement ran: whoever came back meanwhile
                 // found their row still there, and it has just been removed.
                 try await restore(gone)
@@ -141,6 +147,20 @@ public actor PresenceService: Service {
             }
         }
         offlineSweep = nil
+    }
+
+    /// Those of `users` still gone are swept again one grace period later: their rows are still
+    /// there (the sweep's transaction failed), and they would read as online until this gateway
+    /// stops. Entries keep the queue's order, since every one is due a grace period after it is
+    /// added.
+    private func sweepAgain(_ users: [UUID]) {
+        let at = ContinuousClock.now + policy.offlineGrace
+        for id in users where local[id] == nil {
+            var state = Local()
+            state.offlineAt = at
+            local[id] = state
+            offlineQueue.append((id, at))
+        }
     }
 
     // A person's first connection on a gateway and a gateway's last one ending may happen at once
