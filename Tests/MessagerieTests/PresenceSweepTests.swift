@@ -55,7 +55,6 @@ final class PresenceSweepTests: XCTestCase {
             var policy = PresencePolicy()
             policy.heartbeat = .milliseconds(100)
             policy.gatewayTimeout = .seconds(5)
-            let hub = EventHub()
             let publisher = EventPublisher(db: db, logger: logger)
             let dying = PresenceService(db: db, logger: logger, events: publisher, policy: policy)
             let live = PresenceService(db: db, logger: logger, events: publisher, policy: policy)
@@ -74,30 +73,20 @@ final class PresenceSweepTests: XCTestCase {
             XCTAssertEqual(before.map(\.status), [.offline, .online])
             XCTAssertEqual(before[0].lastSeenAt?.timeIntervalSince1970 ?? 0, lastBeat.timeIntervalSince1970, accuracy: 0.001)
 
-            let announced = NIOLockedValueBox<[DomainEvent]>([])
-            let (_, events) = hub.subscribe()
-            let listening = ServiceGroup(
-                services: [publisher, EventListener(endpoint: endpoint, hub: hub, logger: logger)], gracefulShutdownSignals: [], logger: logger)
-            let services = Task { try await listening.run() }
-            let collector = Task {
-                // The ONLINE events of the connections above may be heard too, whenever they go out.
-                for await event in events {
-                    if case .presence(_, .offline, _) = event { announced.withLockedValue { $0.append(event) } }
-                }
+            // The ONLINE events of the connections above may be heard too, whenever they go out.
+            let announced = try await Heard.start(publisher, endpoint, logger) { event in
+                if case .presence(_, .offline, _) = event { true } else { false }
             }
-            try await hub.untilListening()
             let beating = Task { try await live.run() }
             try await eventually("the OFFLINE of the one connected only to the gateway that stopped") {
-                announced.withLockedValue { !$0.isEmpty }
+                !announced.events.isEmpty
             }
             // A few more beats: nobody else may be announced OFFLINE, nor this one again.
             try await Task.sleep(for: .milliseconds(500))
-            let heard = announced.withLockedValue { $0 }
+            let heard = announced.events
             // Stopped after the snapshot: a gateway that stops announces its own people offline.
             beating.cancel()
-            await listening.triggerGracefulShutdown()
-            _ = try? await services.value
-            collector.cancel()
+            await announced.stop()
 
             XCTAssertEqual(heard.count, 1, "\(heard)")
             guard case .presence(let userId, let status, let seen) = heard.first else { return XCTFail("\(heard)") }
@@ -125,23 +114,14 @@ final class PresenceSweepTests: XCTestCase {
             let user = try await Self.insertUsers(1, db, logger)[0]
             var policy = PresencePolicy()
             policy.offlineGrace = .milliseconds(100)
-            let hub = EventHub()
             let publisher = EventPublisher(db: db, logger: logger)
             let gatewayA = PresenceService(db: db, logger: logger, events: publisher, policy: policy)
             let gatewayB = PresenceService(db: db, logger: logger, events: publisher, policy: policy)
-            let heard = NIOLockedValueBox<[PresenceStatus]>([])
-            let (_, events) = hub.subscribe()
-            let listening = ServiceGroup(
-                services: [publisher, EventListener(endpoint: endpoint, hub: hub, logger: logger)], gracefulShutdownSignals: [], logger: logger)
-            let services = Task { try await listening.run() }
-            let collector = Task {
-                for await event in events {
-                    if case .presence(user, let status, _) = event { heard.withLockedValue { $0.append(status) } }
-                }
+            let heard = try await Heard.start(publisher, endpoint, logger) { event in
+                if case .presence(user, _, _) = event { true } else { false }
             }
-            try await hub.untilListening()
             await gatewayA.connected(user)
-            try await eventually("A's ONLINE") { heard.withLockedValue { $0 == [.online] } }
+            try await eventually("A's ONLINE") { heard.statuses == [.online] }
 
             let arriving = try await withDatabasePool(endpoint, logger: logger) { holder in
                 try await holder.transaction(logger: logger) { connection in
@@ -163,12 +143,10 @@ final class PresenceSweepTests: XCTestCase {
             }
             await arriving.value
             try await eventually("B's row") { try await Self.online(db, [user], logger) == 1 }
-            try await eventually("the announcements settle") { heard.withLockedValue { $0.count >= 2 } }
+            try await eventually("the announcements settle") { heard.statuses.count >= 2 }
             try await Task.sleep(for: .milliseconds(300))
-            let announced = heard.withLockedValue { $0 }
-            await listening.triggerGracefulShutdown()
-            _ = try? await services.value
-            collector.cancel()
+            let announced = heard.statuses
+            await heard.stop()
 
             XCTAssertEqual(announced.last, .online, "connected on B, so ONLINE last: \(announced)")
             let status = try await gatewayB.presence(of: [user]).first?.status
@@ -197,6 +175,47 @@ final class PresenceSweepTests: XCTestCase {
             let status = try await presence.presence(of: [user]).first
             XCTAssertEqual(status?.status, .offline)
             XCTAssertNotNil(status?.lastSeenAt)
+        }
+    }
+
+    /// Events heard the way every gateway hears them, through a LISTEN connection of their own;
+    /// those `keep` accepts are kept, in order.
+    final class Heard: Sendable {
+        private let kept: NIOLockedValueBox<[DomainEvent]>
+        private let group: ServiceGroup
+        private let running: Task<Void, any Error>
+        private let collecting: Task<Void, Never>
+
+        var events: [DomainEvent] { kept.withLockedValue { $0 } }
+        var statuses: [PresenceStatus] {
+            events.compactMap { if case .presence(_, let status, _) = $0 { status } else { nil } }
+        }
+
+        private init(kept: NIOLockedValueBox<[DomainEvent]>, group: ServiceGroup, running: Task<Void, any Error>, collecting: Task<Void, Never>) {
+            (self.kept, self.group, self.running, self.collecting) = (kept, group, running, collecting)
+        }
+
+        static func start(
+            _ publisher: EventPublisher, _ endpoint: DatabaseEndpoint, _ logger: Logger,
+            keep: @escaping @Sendable (DomainEvent) -> Bool
+        ) async throws -> Heard {
+            let hub = EventHub()
+            let (_, events) = hub.subscribe()
+            let kept = NIOLockedValueBox<[DomainEvent]>([])
+            let group = ServiceGroup(
+                services: [publisher, EventListener(endpoint: endpoint, hub: hub, logger: logger)], gracefulShutdownSignals: [], logger: logger)
+            let running = Task { try await group.run() }
+            let collecting = Task {
+                for await event in events where keep(event) { kept.withLockedValue { $0.append(event) } }
+            }
+            try await hub.untilListening()
+            return Heard(kept: kept, group: group, running: running, collecting: collecting)
+        }
+
+        func stop() async {
+            await group.triggerGracefulShutdown()
+            _ = try? await running.value
+            collecting.cancel()
         }
     }
 
